@@ -1,0 +1,109 @@
+"""Everyone's own page: name, language, password and API tokens."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, make_response, redirect, render_template, session, url_for
+from flask_babel import gettext as _
+from flask_login import login_required, login_user
+
+from app.errors import translate
+from app.services import accounts, api_tokens
+from app.services.errors import NotFound, ValidationFailed
+from app.services.members import update_own_profile
+from app.web import actor, commit, field_errors, now
+
+from .forms import PasswordForm, ProfileForm, TokenForm
+
+bp = Blueprint("profile", __name__, url_prefix="/profile")
+
+
+@bp.before_request
+@login_required
+def _require_login() -> None:
+    return None
+
+
+def _render(**forms):  # type: ignore[no-untyped-def]
+    member = actor()
+    forms.setdefault("profile_form", ProfileForm(obj=member, locale=member.locale or ""))
+    forms.setdefault("password_form", PasswordForm())
+    forms.setdefault("token_form", TokenForm())
+    return render_template(
+        "profile/index.html", tokens=api_tokens.list_api_tokens(member), **forms
+    )
+
+
+@bp.get("/")
+def index():  # type: ignore[no-untyped-def]
+    return _render()
+
+
+@bp.post("/")
+def update():  # type: ignore[no-untyped-def]
+    form = ProfileForm()
+    if form.validate_on_submit():
+        try:
+            update_own_profile(actor(), name=form.name.data or "", locale=form.locale.data or None)
+        except ValidationFailed as exc:
+            field_errors(form, exc.fields, translate)
+        else:
+            commit()
+            if form.locale.data:
+                session["locale"] = form.locale.data
+            flash(_("Your profile is saved."))
+            return redirect(url_for("profile.index"))
+    return _render(profile_form=form), 422
+
+
+@bp.post("/password")
+def change_password():  # type: ignore[no-untyped-def]
+    form = PasswordForm()
+    if form.validate_on_submit():
+        member = actor()
+        try:
+            accounts.change_password(
+                member, current=form.current_password.data or "", new=form.new_password.data or ""
+            )
+        except ValidationFailed as exc:
+            field_errors(form, exc.fields, translate)
+        else:
+            commit()
+            login_user(member)  # the session id changed with the password
+            flash(_("Your password is changed. Other devices are logged out."))
+            return redirect(url_for("profile.index"))
+    return _render(password_form=form), 422
+
+
+@bp.post("/tokens")
+def create_token():  # type: ignore[no-untyped-def]
+    form = TokenForm()
+    if form.validate_on_submit():
+        try:
+            token, secret = api_tokens.create_api_token(
+                member=actor(),
+                name=form.name.data or "",
+                expires_at=form.expiry(now()),
+                now=now(),
+            )
+        except ValidationFailed as exc:
+            field_errors(form, exc.fields, translate)
+        else:
+            commit()
+            response = make_response(
+                render_template("profile/token_created.html", token=token, secret=secret)
+            )
+            response.headers["Cache-Control"] = "no-store"
+            return response
+    return _render(token_form=form), 422
+
+
+@bp.post("/tokens/<int:token_id>/revoke")
+def revoke_token(token_id: int):  # type: ignore[no-untyped-def]
+    try:
+        api_tokens.revoke_api_token(member=actor(), token_id=token_id, now=now())
+    except NotFound:
+        flash(_("No such token."), "error")
+    else:
+        commit()
+        flash(_("The token is revoked."))
+    return redirect(url_for("profile.index"))

@@ -1,0 +1,116 @@
+"""Configuration: defaults that run with nothing set, then INCUBATOR_* variables, then tests."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+class ConfigurationError(RuntimeError):
+    """The app cannot start with this configuration; the message says why."""
+
+
+class Config:
+    ENV = "development"
+    SECRET_KEY: str | None = None
+    SQLALCHEMY_DATABASE_URI: str | None = None  # default: SQLite under instance/
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {}
+    TIMEZONE = "Europe/Brussels"
+    MQTT_URL = "mqtt://127.0.0.1:1883"
+    MQTT_PUBLIC_URL: str | None = None
+    PUBLIC_URL = "http://127.0.0.1:5000"
+    PROXY_HOPS = 0
+    SITE_NAME = "Makers Incubator"
+
+    MAIL_SERVER: str | None = None  # None: mail goes to the log
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_SENDER = "Makers Incubator <noreply@localhost>"
+
+    SIGNING_KEY_FILE: str | None = None
+    BADGE_KEY_FILE: str | None = None
+
+    LANGUAGES = ("en", "nl")
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_TRANSLATION_DIRECTORIES = "translations"
+
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = False
+    LOGIN_LIMIT_PER_IP = "30 per 10 minutes"
+    LOGIN_LIMIT_PER_ACCOUNT = "5 per 10 minutes"
+
+    INVITE_VALID_HOURS = 72
+    RESET_VALID_HOURS = 1
+    API_PAGE_SIZE = 50
+    API_MAX_PAGE_SIZE = 200
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+    JSON_SORT_KEYS = False
+
+
+def finalize(config: dict[str, Any], instance_path: Path) -> None:
+    """Fill in the derived settings and refuse a configuration that cannot run."""
+    env = str(config.get("ENV", "development"))
+    if env not in {"development", "production", "testing"}:
+        raise ConfigurationError(
+            f"INCUBATOR_ENV must be development, production or testing, not {env!r}"
+        )
+    production = env == "production"
+    config["SESSION_COOKIE_SECURE"] = production
+    config["REMEMBER_COOKIE_SECURE"] = production
+
+    try:
+        ZoneInfo(str(config["TIMEZONE"]))
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigurationError(
+            f"INCUBATOR_TIMEZONE {config['TIMEZONE']!r} is not a known time zone"
+        ) from exc
+
+    if not config.get("SQLALCHEMY_DATABASE_URI"):
+        if production:
+            raise ConfigurationError(
+                "INCUBATOR_SQLALCHEMY_DATABASE_URI must be set in production"
+            )
+        instance_path.mkdir(parents=True, exist_ok=True)
+        config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance_path / 'incubator.sqlite'}"
+
+    keys_dir = instance_path / "keys"
+    if production:
+        missing = []
+        if not config.get("SECRET_KEY"):
+            missing.append("INCUBATOR_SECRET_KEY")
+        for name in ("SIGNING_KEY_FILE", "BADGE_KEY_FILE"):
+            value = config.get(name)
+            if not value or not Path(value).is_file():
+                missing.append(f"INCUBATOR_{name} (run `incubator keys init`)")
+        if missing:
+            raise ConfigurationError(
+                "production mode needs these settings, missing or pointing at no file: "
+                + ", ".join(missing)
+            )
+    else:
+        config.setdefault("SIGNING_KEY_FILE", None)
+        config["SIGNING_KEY_FILE"] = config["SIGNING_KEY_FILE"] or str(keys_dir / "signing.key")
+        config["BADGE_KEY_FILE"] = config.get("BADGE_KEY_FILE") or str(keys_dir / "badge.key")
+        if not config.get("SECRET_KEY"):
+            config["SECRET_KEY"] = _development_secret(instance_path)
+
+
+def _development_secret(instance_path: Path) -> str:
+    """A secret kept under instance/ so development logins survive a restart."""
+    instance_path.mkdir(parents=True, exist_ok=True)
+    path = instance_path / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()

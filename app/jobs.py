@@ -1,0 +1,87 @@
+"""`incubator jobs run`: one pass of every due job, under a database lease.
+
+Each job runs in its own transaction, so one failing job neither blocks the
+others nor undoes their work. Later features add jobs to `JOBS`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import Flask
+
+from app.extensions import db
+from app.mailer import deliver_pending
+from app.services import jobs as job_state
+
+log = logging.getLogger(__name__)
+LEASE = "jobs-runner"
+LEASE_TTL = dt.timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    every: dt.timedelta
+    run: Callable[[Flask, dt.datetime], object]
+
+
+def _deliver_mail(app: Flask, now: dt.datetime) -> object:
+    return deliver_pending(app.config)
+
+
+def _purge_links(app: Flask, now: dt.datetime) -> object:
+    return job_state.purge_old_login_links(now=now)
+
+
+JOBS: list[Job] = [
+    Job("mail.deliver", dt.timedelta(minutes=1), _deliver_mail),
+    Job("login_links.purge", dt.timedelta(days=1), _purge_links),
+]
+
+
+@dataclass(frozen=True)
+class PassResult:
+    ran: list[str]
+    failed: list[str]
+    skipped_locked: bool = False
+
+
+def run_due_jobs(app: Flask, *, now: dt.datetime | None = None) -> PassResult:
+    now = now or dt.datetime.now(dt.UTC)
+    holder = f"{socket.gethostname()}:{os.getpid()}"
+    if not job_state.acquire_lease(LEASE, holder=holder, now=now, ttl=LEASE_TTL):
+        db.session.rollback()
+        log.info("another jobs runner holds the lease; nothing done")
+        return PassResult([], [], skipped_locked=True)
+    db.session.commit()
+    ran: list[str] = []
+    failed: list[str] = []
+    try:
+        for job in JOBS:
+            if not job_state.is_due(job.name, every=job.every, now=now):
+                continue
+            job_state.mark_started(job.name, now=now)
+            db.session.commit()
+            error: str | None = None
+            try:
+                result = job.run(app, now)
+                db.session.commit()
+                log.info("job %s done: %s", job.name, result)
+                ran.append(job.name)
+            except Exception as exc:  # one job's failure must not stop the others
+                db.session.rollback()
+                log.exception("job %s failed", job.name)
+                error = f"{type(exc).__name__}: {exc}"
+                failed.append(job.name)
+            job_state.mark_finished(job.name, now=dt.datetime.now(dt.UTC), error=error)
+            db.session.commit()
+    finally:
+        job_state.release_lease(LEASE, holder=holder)
+        db.session.commit()
+    return PassResult(ran, failed)

@@ -1,0 +1,40 @@
+"""The data model. Importing this package registers every table on `Base.metadata`."""
+
+from .audit import AuditLog
+from .badge import Badge
+from .base import Base, utcnow
+from .enums import LOCALES, LinkPurpose, Privacy, ResourceKind, ResourceStatus, Role, Sector, TenantStatus
+from .member import Member
+from .qualification import Qualification
+from .resource import Resource
+from .site import DEFAULT_BUILDING_HOURS, WEEKDAYS, SiteSettings
+from .system import JobLease, JobRun, OutgoingMail
+from .tenant import Tenant
+from .tokens import ApiToken, LoginLink
+
+__all__ = [
+    "DEFAULT_BUILDING_HOURS",
+    "LOCALES",
+    "WEEKDAYS",
+    "ApiToken",
+    "AuditLog",
+    "Badge",
+    "Base",
+    "JobLease",
+    "JobRun",
+    "LinkPurpose",
+    "LoginLink",
+    "Member",
+    "OutgoingMail",
+    "Privacy",
+    "Qualification",
+    "Resource",
+    "ResourceKind",
+    "ResourceStatus",
+    "Role",
+    "Sector",
+    "SiteSettings",
+    "Tenant",
+    "TenantStatus",
+    "utcnow",
+]

@@ -1,0 +1,1 @@
+"""Domain services: plain functions with explicit keyword arguments that never commit."""

@@ -1,0 +1,192 @@
+"""Tenants: the companies that rent space. Managed by managers only."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import Member, Sector, Tenant, TenantStatus
+
+from . import audit
+from .errors import N_, UNSET, NotFound, PermissionDenied, ValidationFailed
+from .pagination import Page, paginate
+from .validation import clean_slug, clean_text
+
+
+def _require_manager(actor: Member) -> None:
+    if not actor.is_manager:
+        raise PermissionDenied(N_("Only managers can do this."))
+
+
+def visible_tenants_query(actor: Member):  # type: ignore[no-untyped-def]
+    query = select(Tenant)
+    if not actor.is_manager:
+        query = query.where(Tenant.id == actor.tenant_id)
+    return query
+
+
+def list_tenants(
+    actor: Member, *, include_inactive: bool = False, page: int = 1, per_page: int = 50
+) -> Page[Tenant]:
+    query = visible_tenants_query(actor)
+    if not include_inactive:
+        query = query.where(Tenant.status == TenantStatus.ACTIVE)
+    return paginate(query.order_by(Tenant.name), page=page, per_page=per_page)
+
+
+def get_tenant(actor: Member, tenant_id: int) -> Tenant:
+    tenant = db.session.get(Tenant, tenant_id)
+    if tenant is None or not (actor.is_manager or actor.tenant_id == tenant.id):
+        raise NotFound(N_("No such tenant."))
+    return tenant
+
+
+def _check_fields(
+    *,
+    tenant: Tenant | None,
+    name: str,
+    slug: str,
+    sector: str,
+    contract_start: dt.date | None,
+    contract_end: dt.date | None,
+) -> tuple[str, str, Sector]:
+    errors: dict[str, str] = {}
+    name, error = clean_text(name, max_length=120)
+    if error:
+        errors["name"] = error
+    slug, error = clean_slug(slug)
+    if error:
+        errors["slug"] = error
+    if sector not in {s.value for s in Sector}:
+        errors["sector"] = N_("Choose one of the listed sectors.")
+    if contract_start and contract_end and contract_end < contract_start:
+        errors["contract_end"] = N_("The contract cannot end before it starts.")
+    own_id = tenant.id if tenant else -1
+    if "name" not in errors and db.session.scalar(
+        select(Tenant.id).where(func.lower(Tenant.name) == name.lower(), Tenant.id != own_id)
+    ):
+        errors["name"] = N_("Another tenant already has this name.")
+    if "slug" not in errors and db.session.scalar(
+        select(Tenant.id).where(Tenant.slug == slug, Tenant.id != own_id)
+    ):
+        errors["slug"] = N_("Another tenant already uses this short name.")
+    if errors:
+        raise ValidationFailed(errors)
+    return name, slug, Sector(sector)
+
+
+def create_tenant(
+    *,
+    actor: Member,
+    name: str,
+    slug: str,
+    sector: str,
+    contract_start: dt.date | None = None,
+    contract_end: dt.date | None = None,
+    public_opt_in: bool = False,
+) -> Tenant:
+    _require_manager(actor)
+    name, slug, sector_ = _check_fields(
+        tenant=None,
+        name=name,
+        slug=slug,
+        sector=sector,
+        contract_start=contract_start,
+        contract_end=contract_end,
+    )
+    tenant = Tenant(
+        name=name,
+        slug=slug,
+        sector=sector_,
+        contract_start=contract_start,
+        contract_end=contract_end,
+        public_opt_in=public_opt_in,
+    )
+    db.session.add(tenant)
+    db.session.flush()
+    audit.record(
+        actor=actor,
+        action="tenant.create",
+        object_type="tenant",
+        object_id=tenant.id,
+        tenant_id=tenant.id,
+        details={"name": name, "slug": slug, "sector": sector_.value},
+    )
+    return tenant
+
+
+def update_tenant(
+    tenant: Tenant,
+    *,
+    actor: Member,
+    name: str = UNSET,
+    slug: str = UNSET,
+    sector: str = UNSET,
+    contract_start: dt.date | None = UNSET,
+    contract_end: dt.date | None = UNSET,
+    public_opt_in: bool = UNSET,
+    active: bool = UNSET,
+    now: dt.datetime,
+) -> Tenant:
+    _require_manager(actor)
+    new = {
+        "name": tenant.name if name is UNSET else name,
+        "slug": tenant.slug if slug is UNSET else slug,
+        "sector": tenant.sector.value if sector is UNSET else sector,
+        "contract_start": tenant.contract_start if contract_start is UNSET else contract_start,
+        "contract_end": tenant.contract_end if contract_end is UNSET else contract_end,
+    }
+    clean_name, clean_slug_, sector_ = _check_fields(tenant=tenant, **new)
+    changed: dict[str, object] = {}
+    for field, value in (
+        ("name", clean_name),
+        ("slug", clean_slug_),
+        ("sector", sector_),
+        ("contract_start", new["contract_start"]),
+        ("contract_end", new["contract_end"]),
+        ("public_opt_in", tenant.public_opt_in if public_opt_in is UNSET else public_opt_in),
+    ):
+        if getattr(tenant, field) != value:
+            setattr(tenant, field, value)
+            changed[field] = str(value) if value is not None else None
+    if active is not UNSET and active != tenant.is_active:
+        if active:
+            tenant.status = TenantStatus.ACTIVE
+            tenant.deactivated_at = None
+        else:
+            _deactivate(tenant, now)
+        changed["status"] = tenant.status.value
+    if changed:
+        audit.record(
+            actor=actor,
+            action="tenant.update",
+            object_type="tenant",
+            object_id=tenant.id,
+            tenant_id=tenant.id,
+            details=changed,
+        )
+    return tenant
+
+
+def _deactivate(tenant: Tenant, now: dt.datetime) -> None:
+    tenant.status = TenantStatus.INACTIVE
+    tenant.deactivated_at = now
+    # Its members' logins end now: their sessions stop matching.
+    for member in tenant.members:
+        member.rotate_session()
+
+
+def deactivate_tenant(tenant: Tenant, *, actor: Member, now: dt.datetime) -> None:
+    _require_manager(actor)
+    if not tenant.is_active:
+        return
+    _deactivate(tenant, now)
+    audit.record(
+        actor=actor,
+        action="tenant.deactivate",
+        object_type="tenant",
+        object_id=tenant.id,
+        tenant_id=tenant.id,
+    )

@@ -1,0 +1,56 @@
+"""Small helpers every page blueprint shares (the edge: it commits)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from flask import current_app, request
+from flask_login import current_user
+
+from app.extensions import db
+from app.mailer import deliver_pending
+from app.models import Member
+from app.services.accounts import MailContext
+
+log = logging.getLogger(__name__)
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def actor() -> Member:
+    return current_user._get_current_object()  # type: ignore[no-any-return]
+
+
+def mail_context() -> MailContext:
+    return MailContext(
+        public_url=current_app.config["PUBLIC_URL"], site_name=current_app.config["SITE_NAME"]
+    )
+
+
+def commit() -> None:
+    """Commit the request's one transaction, then hand queued mail to the mailer."""
+    db.session.commit()
+    try:
+        deliver_pending(current_app.config)
+    except Exception:  # the jobs runner retries; the user's change is already safe
+        db.session.rollback()
+        log.exception("mail delivery after commit failed; it stays queued")
+
+
+def page_arg() -> int:
+    value = request.args.get("page", "1")
+    return int(value) if value.isdigit() and 0 < int(value) < 100000 else 1
+
+
+def field_errors(form: Any, fields: dict[str, str], translate: Any) -> None:
+    """Attach a service's field errors to the matching form fields (others go to the form)."""
+    for name, message in fields.items():
+        target = getattr(form, name, None)
+        if target is not None and hasattr(target, "errors"):
+            target.errors = [*list(target.errors), translate(message)]
+        else:
+            form.form_errors.append(translate(message))
