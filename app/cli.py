@@ -32,6 +32,10 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(jobs_cli)
 
+    from app.demo import demo_command
+
+    app.cli.add_command(demo_command)
+
 
 @click.command("create-manager")
 @click.argument("email")
@@ -56,7 +60,9 @@ def create_manager(email: str, name: str, password_stdin: bool) -> None:
             tenant_id=None,
             password=password,
             mail_context=MailContext(
-                current_app.config["PUBLIC_URL"], current_app.config["SITE_NAME"]
+                current_app.config["PUBLIC_URL"],
+                current_app.config["SITE_NAME"],
+                int(current_app.config["INVITE_VALID_HOURS"]),
             ),
             now=dt.datetime.now(dt.UTC),
         )
@@ -132,7 +138,9 @@ def jobs_run(loop_seconds: int | None) -> None:
         if result.skipped_locked:
             click.echo("another runner holds the lease", err=True)
         elif result.ran or result.failed:
-            click.echo(f"ran: {', '.join(result.ran) or '-'}; failed: {', '.join(result.failed) or '-'}")
+            click.echo(
+                f"ran: {', '.join(result.ran) or '-'}; failed: {', '.join(result.failed) or '-'}"
+            )
         if loop_seconds is None:
             sys.exit(1 if result.failed else 0)
         time.sleep(loop_seconds)
@@ -161,3 +169,7 @@ def main() -> None:
         sys.exit(1)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+
+
+if __name__ == "__main__":
+    main()

@@ -78,9 +78,7 @@ def finalize(config: dict[str, Any], instance_path: Path) -> None:
 
     if not config.get("SQLALCHEMY_DATABASE_URI"):
         if production:
-            raise ConfigurationError(
-                "INCUBATOR_SQLALCHEMY_DATABASE_URI must be set in production"
-            )
+            raise ConfigurationError("INCUBATOR_SQLALCHEMY_DATABASE_URI must be set in production")
         instance_path.mkdir(parents=True, exist_ok=True)
         config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance_path / 'incubator.sqlite'}"
 

@@ -35,9 +35,10 @@ def wants_json() -> bool:
     if request.path.startswith("/api/"):
         return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes[
-        "text/html"
-    ]
+    return (
+        best == "application/json"
+        and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+    )
 
 
 def translate(message: str, params: dict[str, Any] | None = None) -> str:
@@ -115,7 +116,7 @@ def register_error_handlers(app: Flask) -> None:
         if isinstance(exc, HTTPException):  # pragma: no cover - handled above
             return exc
         db.session.rollback()
-        log.exception("unhandled error on %s %s", request.method, request.path)
+        log.error("unhandled error on %s %s", request.method, request.path, exc_info=exc)
         message = gettext("Something went wrong on our side. It has been logged.")
         if wants_json():
             return json_error(500, "server_error", message)

@@ -23,7 +23,7 @@ def translations(locale: str) -> NullTranslations:
     return Translations.load(str(TRANSLATIONS_DIR), [locale], domain="messages")
 
 
-def gettext_for(locale: str | None):  # type: ignore[no-untyped-def]
+def gettext_for(locale: str | None):
     """A `gettext` bound to one language, for text made outside a request."""
     catalogue = translations(pick_locale(locale))
 

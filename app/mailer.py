@@ -46,7 +46,12 @@ def deliver_pending(config: Any, *, limit: int = 50) -> int:
 def _send(config: Any, mail: OutgoingMail) -> None:
     server = config.get("MAIL_SERVER")
     if not server:
-        log.info("mail (not sent, no MAIL_SERVER) to=%s subject=%r\n%s", mail.recipient, mail.subject, mail.body)
+        log.info(
+            "mail (not sent, no MAIL_SERVER) to=%s subject=%r\n%s",
+            mail.recipient,
+            mail.subject,
+            mail.body,
+        )
         return
     message = EmailMessage()
     message["From"] = config["MAIL_SENDER"]

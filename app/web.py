@@ -22,12 +22,15 @@ def now() -> dt.datetime:
 
 
 def actor() -> Member:
-    return current_user._get_current_object()  # type: ignore[no-any-return]
+    member: Member = current_user._get_current_object()
+    return member
 
 
 def mail_context() -> MailContext:
     return MailContext(
-        public_url=current_app.config["PUBLIC_URL"], site_name=current_app.config["SITE_NAME"]
+        public_url=current_app.config["PUBLIC_URL"],
+        site_name=current_app.config["SITE_NAME"],
+        invite_valid_hours=int(current_app.config["INVITE_VALID_HOURS"]),
     )
 
 
@@ -54,3 +57,27 @@ def field_errors(form: Any, fields: dict[str, str], translate: Any) -> None:
             target.errors = [*list(target.errors), translate(message)]
         else:
             form.form_errors.append(translate(message))
+
+
+def rollback() -> None:
+    """Drop what a refused service call may have changed, before the form is shown again."""
+    db.session.rollback()
+
+
+def int_arg(name: str) -> int | None:
+    """A positive whole number from the query string, or None when it is absent or not one."""
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() and 0 < int(value) < 2**31 else None
+
+
+def local_target(target: str | None, default: str) -> str:
+    """`target` when it is a path on this site (never another host), else `default`."""
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and all(ch.isprintable() and not ch.isspace() for ch in target)
+    ):
+        return target
+    return default

@@ -61,7 +61,9 @@ def make_test_app(database_url: str, instance: Path, **overrides: Any) -> Flask:
         "SECRET_KEY": "test-secret",
         "SQLALCHEMY_DATABASE_URI": database_url,
         "WTF_CSRF_ENABLED": False,
-        "RATELIMIT_ENABLED": False,
+        # Limits high enough never to trip by accident; the rate-limit tests lower them.
+        "LOGIN_LIMIT_PER_IP": "100000 per minute",
+        "LOGIN_LIMIT_PER_ACCOUNT": "100000 per minute",
         "PUBLIC_URL": "https://incubator.test.example",
         "SIGNING_KEY_FILE": str(instance / "keys" / "signing.key"),
         "BADGE_KEY_FILE": str(instance / "keys" / "badge.key"),
@@ -87,24 +89,31 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 
 @pytest.fixture
 def db_session(app: Flask) -> Iterator[Any]:
-    """The test's session: everything it writes, commits included, is rolled back after it."""
+    """The test's session: everything it writes, commits included, is rolled back after it.
+
+    The test body runs outside an app context, so every request made through
+    the test client gets a fresh one (and a fresh `g`), as in production.
+    Between requests the session is expired rather than closed, so the test's
+    objects stay usable and show what the requests wrote.
+    """
     from app.extensions import db
 
     with app.app_context():
         connection = db.engine.connect()
-        outer = connection.begin()
-        original = db.session
-        session = scoped_session(
-            sessionmaker(bind=connection, join_transaction_mode="create_savepoint")
-        )
-        db.session = session  # type: ignore[assignment]
-        try:
-            yield session
-        finally:
-            session.remove()
-            db.session = original
-            outer.rollback()
-            connection.close()
+    outer = connection.begin()
+    original = db.session
+    session = scoped_session(
+        sessionmaker(bind=connection, join_transaction_mode="create_savepoint")
+    )
+    session.remove = session.expire_all  # type: ignore[method-assign]
+    db.session = session  # type: ignore[assignment]
+    try:
+        yield session
+    finally:
+        session.registry().close()
+        db.session = original
+        outer.rollback()
+        connection.close()
 
 
 @pytest.fixture
@@ -187,7 +196,11 @@ def make_resource(db_session: Any):  # type: ignore[no-untyped-def]
 
     def build(**fields: Any) -> Resource:
         n = next(counter)
-        values: dict[str, Any] = {"slug": f"resource-{n}", "name": f"Resource {n}", "kind": ResourceKind.ROOM}
+        values: dict[str, Any] = {
+            "slug": f"resource-{n}",
+            "name": f"Resource {n}",
+            "kind": ResourceKind.ROOM,
+        }
         values.update(fields)
         resource = Resource(**values)
         db_session.add(resource)

@@ -4,7 +4,18 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import api, auth, badges, main, members, profile, qualifications, resources, site, tenants
+    from . import (
+        api,
+        auth,
+        badges,
+        main,
+        members,
+        profile,
+        qualifications,
+        resources,
+        site,
+        tenants,
+    )
 
     for module in (auth, main, profile, tenants, members, badges, resources, qualifications, site):
         app.register_blueprint(module.bp)

@@ -3,7 +3,16 @@
 from .audit import AuditLog
 from .badge import Badge
 from .base import Base, utcnow
-from .enums import LOCALES, LinkPurpose, Privacy, ResourceKind, ResourceStatus, Role, Sector, TenantStatus
+from .enums import (
+    LOCALES,
+    LinkPurpose,
+    Privacy,
+    ResourceKind,
+    ResourceStatus,
+    Role,
+    Sector,
+    TenantStatus,
+)
 from .member import Member
 from .qualification import Qualification
 from .resource import Resource

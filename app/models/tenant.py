@@ -26,7 +26,10 @@ class Tenant(TimestampMixin, Base):
     contract_end: Mapped[dt.date | None]
     status: Mapped[TenantStatus] = mapped_column(
         Enum(
-            TenantStatus, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]
+            TenantStatus,
+            native_enum=False,
+            length=20,
+            values_callable=lambda e: [m.value for m in e],
         ),
         default=TenantStatus.ACTIVE,
     )

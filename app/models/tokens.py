@@ -44,7 +44,12 @@ class LoginLink(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True)
     purpose: Mapped[LinkPurpose] = mapped_column(
-        Enum(LinkPurpose, native_enum=False, length=10, values_callable=lambda e: [m.value for m in e])
+        Enum(
+            LinkPurpose,
+            native_enum=False,
+            length=10,
+            values_callable=lambda e: [m.value for m in e],
+        )
     )
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

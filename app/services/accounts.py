@@ -40,6 +40,7 @@ class MailContext:
 
     public_url: str
     site_name: str
+    invite_valid_hours: int = 72
 
 
 def find_member_by_email(email: str) -> Member | None:
@@ -86,9 +87,8 @@ def _issue_link(member: Member, purpose: LinkPurpose, *, now: dt.datetime, hours
     return secret
 
 
-def send_invitation(
-    member: Member, *, context: MailContext, now: dt.datetime, valid_hours: int = 72
-) -> None:
+def send_invitation(member: Member, *, context: MailContext, now: dt.datetime) -> None:
+    valid_hours = context.invite_valid_hours
     secret = _issue_link(member, LinkPurpose.INVITE, now=now, hours=valid_hours)
     _ = gettext_for(member.locale)
     link = f"{context.public_url.rstrip('/')}/account/set-password/{secret}"

@@ -15,7 +15,7 @@ from .errors import N_, NotFound, ValidationFailed
 from .secrets_ import hash_secret, new_secret
 from .validation import clean_text
 
-TOKEN_PREFIX = "inc_"
+TOKEN_PREFIX = "inc_"  # noqa: S105 - a marker that makes leaked tokens easy to find
 LAST_USED_PRECISION = dt.timedelta(hours=1)
 
 

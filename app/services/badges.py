@@ -18,7 +18,7 @@ from .pagination import Page, paginate
 from .validation import clean_text
 
 
-def visible_badges_query(actor: Member):  # type: ignore[no-untyped-def]
+def visible_badges_query(actor: Member):
     query = select(Badge).join(Badge.member).options(joinedload(Badge.member))
     if actor.is_manager:
         return query

@@ -22,9 +22,7 @@ def manager_overview() -> dict[str, Any]:
         "members": _count(select(func.count(Member.id)).where(Member.active.is_(True))),
         "badges": _count(select(func.count(Badge.id)).where(Badge.active.is_(True))),
         "resources": _count(select(func.count(Resource.id)).where(Resource.active.is_(True))),
-        "recent": list(
-            db.session.scalars(select(AuditLog).order_by(AuditLog.id.desc()).limit(10))
-        ),
+        "recent": list(db.session.scalars(select(AuditLog).order_by(AuditLog.id.desc()).limit(10))),
     }
 
 

@@ -16,8 +16,8 @@ from .members import create_member
 from .qualifications import grant_qualification
 from .resources import create_resource
 from .site import get_site_settings
-from .tenants import create_tenant
 from .system_actor import system_manager
+from .tenants import create_tenant
 
 MANAGER_EMAIL = "manager@example.org"
 
@@ -32,37 +32,156 @@ TENANTS = [
 
 # (email, name, role, tenant slug, badge uid, locale)
 PEOPLE = [
-    ("an@houtatelier.example.org", "An Van Damme", Role.TENANT_ADMIN, "houtatelier", "04A1B2C3D4E501", "nl"),
-    ("bram@houtatelier.example.org", "Bram Peeters", Role.MEMBER, "houtatelier", "04A1B2C3D4E502", "nl"),
-    ("chloe@studiokleur.example.org", "Chloé Dubois", Role.TENANT_ADMIN, "studio-kleur", "04A1B2C3D4E503", "en"),
-    ("dries@studiokleur.example.org", "Dries Maes", Role.MEMBER, "studio-kleur", "04A1B2C3D4E504", "nl"),
-    ("emma@pixelsmid.example.org", "Emma Claes", Role.TENANT_ADMIN, "pixelsmid", "04A1B2C3D4E505", "en"),
-    ("farid@pixelsmid.example.org", "Farid El Amrani", Role.MEMBER, "pixelsmid", "04A1B2C3D4E506", "nl"),
-    ("greet@demolen.example.org", "Greet Janssens", Role.TENANT_ADMIN, "bakkerij-de-molen", "04A1B2C3D4E507", "nl"),
+    (
+        "an@houtatelier.example.org",
+        "An Van Damme",
+        Role.TENANT_ADMIN,
+        "houtatelier",
+        "04A1B2C3D4E501",
+        "nl",
+    ),
+    (
+        "bram@houtatelier.example.org",
+        "Bram Peeters",
+        Role.MEMBER,
+        "houtatelier",
+        "04A1B2C3D4E502",
+        "nl",
+    ),
+    (
+        "chloe@studiokleur.example.org",
+        "Chloé Dubois",
+        Role.TENANT_ADMIN,
+        "studio-kleur",
+        "04A1B2C3D4E503",
+        "en",
+    ),
+    (
+        "dries@studiokleur.example.org",
+        "Dries Maes",
+        Role.MEMBER,
+        "studio-kleur",
+        "04A1B2C3D4E504",
+        "nl",
+    ),
+    (
+        "emma@pixelsmid.example.org",
+        "Emma Claes",
+        Role.TENANT_ADMIN,
+        "pixelsmid",
+        "04A1B2C3D4E505",
+        "en",
+    ),
+    (
+        "farid@pixelsmid.example.org",
+        "Farid El Amrani",
+        Role.MEMBER,
+        "pixelsmid",
+        "04A1B2C3D4E506",
+        "nl",
+    ),
+    (
+        "greet@demolen.example.org",
+        "Greet Janssens",
+        Role.TENANT_ADMIN,
+        "bakkerij-de-molen",
+        "04A1B2C3D4E507",
+        "nl",
+    ),
     ("hanne@vonk.example.org", "Hanne Wouters", Role.TENANT_ADMIN, "vonk", "04A1B2C3D4E508", "nl"),
-    ("ines@ontwerplab.example.org", "Ines Goossens", Role.TENANT_ADMIN, "ontwerplab", "04A1B2C3D4E509", "en"),
+    (
+        "ines@ontwerplab.example.org",
+        "Ines Goossens",
+        Role.TENANT_ADMIN,
+        "ontwerplab",
+        "04A1B2C3D4E509",
+        "en",
+    ),
 ]
 
 # slug, parent, name, values
 RESOURCES: list[tuple[str, str | None, dict[str, object]]] = [
-    ("fablab", None, {"name": "Fablab", "kind": "room", "privacy": "company",
-                      "description": "The shared workshop with its machines."}),
-    ("laser-cutter", "fablab", {"name": "Laser cutter", "kind": "machine", "training_required": True,
-                                "booking_required_for_use": True, "buffer_after_minutes": 15,
-                                "hourly_rate": Decimal("25.00"), "max_minutes": 240,
-                                "qualification_valid_days": 180}),
-    ("cnc-router", "fablab", {"name": "CNC router", "kind": "machine", "training_required": True,
-                              "booking_required_for_use": True, "hourly_rate": Decimal("30.00"),
-                              "max_minutes": 240}),
-    ("printer-1", "fablab", {"name": "3D printer 1", "kind": "machine", "training_required": True,
-                             "hourly_rate": Decimal("4.00"), "max_minutes": 1440}),
-    ("printer-2", "fablab", {"name": "3D printer 2", "kind": "machine", "training_required": True,
-                             "hourly_rate": Decimal("4.00"), "max_minutes": 1440}),
-    ("kitchen", None, {"name": "Kitchen", "kind": "kitchen", "buffer_after_minutes": 30,
-                       "hourly_rate": Decimal("15.00"), "privacy": "company"}),
-    ("multipurpose-room", None, {"name": "Multipurpose room", "kind": "room",
-                                 "approval_required": True, "privacy": "company",
-                                 "hourly_rate": Decimal("20.00"), "checkin_required": True}),
+    (
+        "fablab",
+        None,
+        {
+            "name": "Fablab",
+            "kind": "room",
+            "privacy": "company",
+            "description": "The shared workshop with its machines.",
+        },
+    ),
+    (
+        "laser-cutter",
+        "fablab",
+        {
+            "name": "Laser cutter",
+            "kind": "machine",
+            "training_required": True,
+            "booking_required_for_use": True,
+            "buffer_after_minutes": 15,
+            "hourly_rate": Decimal("25.00"),
+            "max_minutes": 240,
+            "qualification_valid_days": 180,
+        },
+    ),
+    (
+        "cnc-router",
+        "fablab",
+        {
+            "name": "CNC router",
+            "kind": "machine",
+            "training_required": True,
+            "booking_required_for_use": True,
+            "hourly_rate": Decimal("30.00"),
+            "max_minutes": 240,
+        },
+    ),
+    (
+        "printer-1",
+        "fablab",
+        {
+            "name": "3D printer 1",
+            "kind": "machine",
+            "training_required": True,
+            "hourly_rate": Decimal("4.00"),
+            "max_minutes": 1440,
+        },
+    ),
+    (
+        "printer-2",
+        "fablab",
+        {
+            "name": "3D printer 2",
+            "kind": "machine",
+            "training_required": True,
+            "hourly_rate": Decimal("4.00"),
+            "max_minutes": 1440,
+        },
+    ),
+    (
+        "kitchen",
+        None,
+        {
+            "name": "Kitchen",
+            "kind": "kitchen",
+            "buffer_after_minutes": 30,
+            "hourly_rate": Decimal("15.00"),
+            "privacy": "company",
+        },
+    ),
+    (
+        "multipurpose-room",
+        None,
+        {
+            "name": "Multipurpose room",
+            "kind": "room",
+            "approval_required": True,
+            "privacy": "company",
+            "hourly_rate": Decimal("20.00"),
+            "checkin_required": True,
+        },
+    ),
 ]
 
 QUALIFICATIONS = [

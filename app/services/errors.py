@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 
-def N_(message: str) -> str:  # noqa: N802 - the gettext marker's usual name
+def N_(message: str) -> str:
     """Mark a message for translation without translating it here."""
     return message
 

@@ -21,7 +21,7 @@ from .pagination import Page, paginate
 from .validation import clean_email, clean_text
 
 
-def visible_members_query(actor: Member):  # type: ignore[no-untyped-def]
+def visible_members_query(actor: Member):
     query = select(Member).options(joinedload(Member.tenant))
     if actor.is_manager:
         return query

@@ -15,7 +15,7 @@ from .errors import N_, NotFound, PermissionDenied, ValidationFailed
 from .pagination import Page, paginate
 
 
-def visible_qualifications_query(actor: Member):  # type: ignore[no-untyped-def]
+def visible_qualifications_query(actor: Member):
     query = (
         select(Qualification)
         .join(Qualification.member)
@@ -81,9 +81,7 @@ def grant_qualification(
         )
     )
     if current is None:
-        current = Qualification(
-            member=member, resource=resource, granted_by=actor, granted_at=now
-        )
+        current = Qualification(member=member, resource=resource, granted_by=actor, granted_at=now)
         db.session.add(current)
     else:
         current.granted_by = actor

@@ -24,11 +24,13 @@ from .pagination import Page, paginate
 from .validation import clean_slug, clean_text
 
 
-def _text(max_length: int, required: bool = True) -> Callable[[Any], tuple[Any, str | None]]:
+def _text(
+    max_length: int, required: bool = True, multiline: bool = False
+) -> Callable[[Any], tuple[Any, str | None]]:
     def check(value: Any) -> tuple[Any, str | None]:
         if not isinstance(value, str):
             return value, N_("This must be text.")
-        return clean_text(value, max_length=max_length, required=required)
+        return clean_text(value, max_length=max_length, required=required, multiline=multiline)
 
     return check
 
@@ -86,7 +88,7 @@ def _hours(value: Any) -> tuple[Any, str | None]:
 DAY = 24 * 60
 FIELDS: dict[str, Callable[[Any], tuple[Any, str | None]]] = {
     "name": _text(120),
-    "description": _text(2000, required=False),
+    "description": _text(2000, required=False, multiline=True),
     "kind": _choice(ResourceKind),
     "status": _choice(ResourceStatus),
     "privacy": _choice(Privacy),
@@ -206,7 +208,7 @@ def _apply_defaults(resource: Resource) -> None:
     # Column defaults apply at INSERT; the rule checks below need them now.
     for column in Resource.__table__.columns:
         if getattr(resource, column.key, None) is None and column.default is not None:
-            arg = column.default.arg  # type: ignore[attr-defined]
+            arg = column.default.arg
             if not callable(arg):
                 setattr(resource, column.key, arg)
 
@@ -216,7 +218,7 @@ def update_resource(
     *,
     actor: Member,
     values: Mapping[str, Any],
-    parent: str | None | bool = False,
+    parent: str | bool | None = False,
 ) -> Resource:
     """Change the given fields. `parent`: False leaves it, None clears it, a slug sets it."""
     if not actor.is_manager:
@@ -233,7 +235,9 @@ def update_resource(
     for field, value in clean.items():
         if getattr(resource, field) != value:
             setattr(resource, field, value)
-            changed[field] = value if isinstance(value, (int, bool, str, type(None))) else str(value)
+            changed[field] = (
+                value if isinstance(value, (int, bool, str, type(None))) else str(value)
+            )
     _check_lengths(resource)
     if changed:
         audit.record(

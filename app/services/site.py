@@ -22,7 +22,9 @@ def get_site_settings() -> SiteSettings:
     return settings
 
 
-def update_site_settings(*, actor: Member, name: str, building_hours: dict[str, Any]) -> SiteSettings:
+def update_site_settings(
+    *, actor: Member, name: str, building_hours: dict[str, Any]
+) -> SiteSettings:
     if not actor.is_manager:
         raise PermissionDenied(N_("Only managers can do this."))
     errors: dict[str, str] = {}

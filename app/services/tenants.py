@@ -20,7 +20,7 @@ def _require_manager(actor: Member) -> None:
         raise PermissionDenied(N_("Only managers can do this."))
 
 
-def visible_tenants_query(actor: Member):  # type: ignore[no-untyped-def]
+def visible_tenants_query(actor: Member):
     query = select(Tenant)
     if not actor.is_manager:
         query = query.where(Tenant.id == actor.tenant_id)
@@ -131,21 +131,23 @@ def update_tenant(
     now: dt.datetime,
 ) -> Tenant:
     _require_manager(actor)
-    new = {
-        "name": tenant.name if name is UNSET else name,
-        "slug": tenant.slug if slug is UNSET else slug,
-        "sector": tenant.sector.value if sector is UNSET else sector,
-        "contract_start": tenant.contract_start if contract_start is UNSET else contract_start,
-        "contract_end": tenant.contract_end if contract_end is UNSET else contract_end,
-    }
-    clean_name, clean_slug_, sector_ = _check_fields(tenant=tenant, **new)
+    start = tenant.contract_start if contract_start is UNSET else contract_start
+    end = tenant.contract_end if contract_end is UNSET else contract_end
+    clean_name, clean_slug_, sector_ = _check_fields(
+        tenant=tenant,
+        name=tenant.name if name is UNSET else name,
+        slug=tenant.slug if slug is UNSET else slug,
+        sector=tenant.sector.value if sector is UNSET else sector,
+        contract_start=start,
+        contract_end=end,
+    )
     changed: dict[str, object] = {}
     for field, value in (
         ("name", clean_name),
         ("slug", clean_slug_),
         ("sector", sector_),
-        ("contract_start", new["contract_start"]),
-        ("contract_end", new["contract_end"]),
+        ("contract_start", start),
+        ("contract_end", end),
         ("public_opt_in", tenant.public_opt_in if public_opt_in is UNSET else public_opt_in),
     ):
         if getattr(tenant, field) != value:

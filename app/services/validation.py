@@ -12,14 +12,24 @@ from .errors import N_
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 
 
-def clean_text(value: str, *, max_length: int, required: bool = True) -> tuple[str, str | None]:
-    """Strip and check a one-line text; returns (value, error message id or None)."""
+def clean_text(
+    value: str, *, max_length: int, required: bool = True, multiline: bool = False
+) -> tuple[str, str | None]:
+    """Strip and check a text; returns (value, error message id or None).
+
+    One line, unless `multiline` lets line breaks through (stored as LF); no
+    other control or invisible character passes.
+    """
     value = unicodedata.normalize("NFC", value or "").strip()
+    allowed: set[str] = set()
+    if multiline:
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+        allowed = {"\n"}
     if required and not value:
         return value, N_("This field is required.")
     if len(value) > max_length:
         return value, N_("This is too long.")
-    if any(unicodedata.category(ch) in {"Cc", "Cf"} for ch in value):
+    if any(unicodedata.category(ch) in {"Cc", "Cf"} and ch not in allowed for ch in value):
         return value, N_("This contains invisible or control characters.")
     return value, None
 
@@ -43,6 +53,7 @@ def clean_slug(value: str) -> tuple[str, str | None]:
         return value, N_("This field is required.")
     if not SLUG_RE.match(value):
         return value, N_(
-            "Use 1 to 64 lower-case letters, digits and hyphens, starting and ending with a letter or digit."
+            "Use 1 to 64 lower-case letters, digits and hyphens, "
+            "starting and ending with a letter or digit."
         )
     return value, None

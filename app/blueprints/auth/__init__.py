@@ -20,7 +20,7 @@ bp = Blueprint("auth", __name__)
 log = logging.getLogger(__name__)
 
 
-def _failed(response):  # type: ignore[no-untyped-def]
+def _failed(response):
     """Only failed logins count towards the limits; a success redirects."""
     return response.status_code != 302
 
@@ -45,7 +45,7 @@ def _safe_next(target: str | None) -> str:
     methods=["POST"],
     deduct_when=_failed,
 )
-def login():  # type: ignore[no-untyped-def]
+def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
     form = LoginForm()
@@ -65,7 +65,7 @@ def login():  # type: ignore[no-untyped-def]
 
 
 @bp.post("/logout")
-def logout():  # type: ignore[no-untyped-def]
+def logout():
     logout_user()
     flash(_("You are logged out."))
     return redirect(url_for("auth.login"))
@@ -73,7 +73,7 @@ def logout():  # type: ignore[no-untyped-def]
 
 @bp.route("/account/forgot", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"])
-def forgot():  # type: ignore[no-untyped-def]
+def forgot():
     form = ForgotForm()
     if form.validate_on_submit():
         accounts.request_password_reset(
@@ -89,7 +89,7 @@ def forgot():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/account/set-password/<token>", methods=["GET", "POST"])
-def set_password(token: str):  # type: ignore[no-untyped-def]
+def set_password(token: str):
     link = accounts.find_usable_link(token, now=now())
     if link is None:
         return render_template("auth/link_invalid.html"), 404

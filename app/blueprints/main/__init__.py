@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 @bp.get("/")
 @login_required
-def home():  # type: ignore[no-untyped-def]
+def home():
     member = actor()
     if member.is_manager:
         return render_template("main/home_manager.html", stats=dashboard.manager_overview())
@@ -31,7 +31,7 @@ def home():  # type: ignore[no-untyped-def]
 
 
 @bp.post("/language")
-def set_language():  # type: ignore[no-untyped-def]
+def set_language():
     locale = request.form.get("locale", "")
     target = request.form.get("next") or url_for("main.home")
     if not target.startswith("/") or target.startswith("//"):
@@ -46,7 +46,7 @@ def set_language():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/healthz")
-def healthz():  # type: ignore[no-untyped-def]
+def healthz():
     try:
         db.session.execute(text("SELECT 1"))
     except Exception:

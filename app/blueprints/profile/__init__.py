@@ -23,23 +23,21 @@ def _require_login() -> None:
     return None
 
 
-def _render(**forms):  # type: ignore[no-untyped-def]
+def _render(**forms):
     member = actor()
     forms.setdefault("profile_form", ProfileForm(obj=member, locale=member.locale or ""))
     forms.setdefault("password_form", PasswordForm())
     forms.setdefault("token_form", TokenForm())
-    return render_template(
-        "profile/index.html", tokens=api_tokens.list_api_tokens(member), **forms
-    )
+    return render_template("profile/index.html", tokens=api_tokens.list_api_tokens(member), **forms)
 
 
 @bp.get("/")
-def index():  # type: ignore[no-untyped-def]
+def index():
     return _render()
 
 
 @bp.post("/")
-def update():  # type: ignore[no-untyped-def]
+def update():
     form = ProfileForm()
     if form.validate_on_submit():
         try:
@@ -56,7 +54,7 @@ def update():  # type: ignore[no-untyped-def]
 
 
 @bp.post("/password")
-def change_password():  # type: ignore[no-untyped-def]
+def change_password():
     form = PasswordForm()
     if form.validate_on_submit():
         member = actor()
@@ -75,7 +73,7 @@ def change_password():  # type: ignore[no-untyped-def]
 
 
 @bp.post("/tokens")
-def create_token():  # type: ignore[no-untyped-def]
+def create_token():
     form = TokenForm()
     if form.validate_on_submit():
         try:
@@ -98,7 +96,7 @@ def create_token():  # type: ignore[no-untyped-def]
 
 
 @bp.post("/tokens/<int:token_id>/revoke")
-def revoke_token(token_id: int):  # type: ignore[no-untyped-def]
+def revoke_token(token_id: int):
     try:
         api_tokens.revoke_api_token(member=actor(), token_id=token_id, now=now())
     except NotFound:

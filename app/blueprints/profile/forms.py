@@ -5,19 +5,18 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-EXPIRY_CHOICES = [
-    ("30", _l("30 days")),
-    ("90", _l("90 days")),
-    ("365", _l("1 year")),
-    ("never", _l("Never")),
-]
+from app.labels import choices
+
+EXPIRY_CHOICES = choices(
+    [("30", _l("30 days")), ("90", _l("90 days")), ("365", _l("1 year")), ("never", _l("Never"))]
+)
 
 
 class ProfileForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     locale = SelectField(
         _l("Language"),
-        choices=[("", _l("As my browser asks")), ("en", "English"), ("nl", "Nederlands")],
+        choices=choices([("", _l("As my browser asks")), ("en", "English"), ("nl", "Nederlands")]),
     )
 
 
@@ -36,9 +35,7 @@ class PasswordForm(FlaskForm):
 
 
 class TokenForm(FlaskForm):
-    name = StringField(
-        _l("What is the token for?"), validators=[DataRequired(), Length(max=80)]
-    )
+    name = StringField(_l("What is the token for?"), validators=[DataRequired(), Length(max=80)])
     expires = SelectField(_l("Valid for"), choices=EXPIRY_CHOICES, default="90")
 
     def expiry(self, now: dt.datetime) -> dt.datetime | None:

@@ -24,14 +24,14 @@ def _managers_only() -> None:
 
 
 @bp.get("/")
-def index():  # type: ignore[no-untyped-def]
+def index():
     show_all = request.args.get("all") == "1"
     page = service.list_tenants(actor(), include_inactive=show_all, page=page_arg())
     return render_template("tenants/index.html", page=page, show_all=show_all)
 
 
 @bp.route("/new", methods=["GET", "POST"])
-def create():  # type: ignore[no-untyped-def]
+def create():
     form = TenantForm()
     if form.validate_on_submit():
         try:
@@ -55,7 +55,7 @@ def create():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/<int:tenant_id>", methods=["GET", "POST"])
-def edit(tenant_id: int):  # type: ignore[no-untyped-def]
+def edit(tenant_id: int):
     tenant = service.get_tenant(actor(), tenant_id)
     form = TenantForm(obj=tenant, sector=tenant.sector.value)
     if form.validate_on_submit():
@@ -82,7 +82,7 @@ def edit(tenant_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/<int:tenant_id>/deactivate")
-def deactivate(tenant_id: int):  # type: ignore[no-untyped-def]
+def deactivate(tenant_id: int):
     tenant = service.get_tenant(actor(), tenant_id)
     service.deactivate_tenant(tenant, actor=actor(), now=now())
     commit()
@@ -91,7 +91,7 @@ def deactivate(tenant_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/<int:tenant_id>/reactivate")
-def reactivate(tenant_id: int):  # type: ignore[no-untyped-def]
+def reactivate(tenant_id: int):
     tenant = service.get_tenant(actor(), tenant_id)
     service.update_tenant(tenant, actor=actor(), active=True, now=now())
     commit()

@@ -3,9 +3,9 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
-from app.labels import SECTORS
+from app.labels import SECTORS, choices
 
-SECTOR_CHOICES = list(SECTORS.items())
+SECTOR_CHOICES = choices(SECTORS)
 
 
 class TenantForm(FlaskForm):
