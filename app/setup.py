@@ -35,8 +35,10 @@ def select_locale() -> str:
     from flask import current_app
 
     supported = current_app.config["LANGUAGES"]
-    if current_user and current_user.is_authenticated and current_user.locale in supported:
-        return str(current_user.locale)
+    # The API's member (bearer token) decides there; a session cookie does not count.
+    member = g.get("api_member") if request.path.startswith("/api/") else current_user
+    if member is not None and member.is_authenticated and member.locale in supported:
+        return str(member.locale)
     chosen = session.get("locale")
     if chosen in supported:
         return str(chosen)

@@ -46,7 +46,7 @@ def commit() -> None:
 
 def page_arg() -> int:
     value = request.args.get("page", "1")
-    return int(value) if value.isdigit() and 0 < int(value) < 100000 else 1
+    return int(value) if value.isascii() and value.isdigit() and 0 < int(value) < 100000 else 1
 
 
 def field_errors(form: Any, fields: dict[str, str], translate: Any) -> None:
@@ -67,7 +67,7 @@ def rollback() -> None:
 def int_arg(name: str) -> int | None:
     """A positive whole number from the query string, or None when it is absent or not one."""
     value = request.args.get(name, "")
-    return int(value) if value.isdigit() and 0 < int(value) < 2**31 else None
+    return int(value) if value.isascii() and value.isdigit() and 0 < int(value) < 2**31 else None
 
 
 def local_target(target: str | None, default: str) -> str:

@@ -28,7 +28,6 @@ class DayHoursField(StringField):
 
     def __init__(self, label: Any = None, **kwargs: Any) -> None:
         kwargs.setdefault("validators", [Length(max=200)])
-        kwargs.setdefault("render_kw", {"placeholder": "08:00-12:00, 13:00-17:00"})
         super().__init__(label, **kwargs)
 
     def intervals(self) -> list[list[str]]:

@@ -155,7 +155,9 @@ def make_tenant(db_session: Any):  # type: ignore[no-untyped-def]
         values.update(fields)
         tenant = Tenant(**values)
         db_session.add(tenant)
-        db_session.flush()
+        # Committed (into the test's outer transaction) so that a request that
+        # rolls back on an error cannot take the test's own rows with it.
+        db_session.commit()
         return tenant
 
     return build
@@ -182,7 +184,9 @@ def make_member(db_session: Any, make_tenant: Any):  # type: ignore[no-untyped-d
         values.update(fields)
         member = Member(**values)
         db_session.add(member)
-        db_session.flush()
+        # Committed (into the test's outer transaction) so that a request that
+        # rolls back on an error cannot take the test's own rows with it.
+        db_session.commit()
         return member
 
     return build
@@ -204,7 +208,9 @@ def make_resource(db_session: Any):  # type: ignore[no-untyped-def]
         values.update(fields)
         resource = Resource(**values)
         db_session.add(resource)
-        db_session.flush()
+        # Committed (into the test's outer transaction) so that a request that
+        # rolls back on an error cannot take the test's own rows with it.
+        db_session.commit()
         return resource
 
     return build
@@ -222,7 +228,9 @@ def make_badge(db_session: Any):  # type: ignore[no-untyped-def]
         values.update(fields)
         badge = Badge(**values)
         db_session.add(badge)
-        db_session.flush()
+        # Committed (into the test's outer transaction) so that a request that
+        # rolls back on an error cannot take the test's own rows with it.
+        db_session.commit()
         return badge
 
     return build
@@ -251,7 +259,9 @@ def api_token(db_session: Any, now: dt.datetime):  # type: ignore[no-untyped-def
 
     def make(member: Any) -> dict[str, str]:
         _token, secret = create_api_token(member=member, name="test", expires_at=None, now=now)
-        db_session.flush()
+        # Committed (into the test's outer transaction) so that a request that
+        # rolls back on an error cannot take the test's own rows with it.
+        db_session.commit()
         return {"Authorization": f"Bearer {secret}"}
 
     return make

@@ -18,7 +18,7 @@ from . import audit, passwords
 from .accounts import MailContext, send_invitation
 from .errors import N_, UNSET, NotFound, PermissionDenied, ValidationFailed
 from .pagination import Page, paginate
-from .validation import clean_email, clean_text
+from .validation import clean_email, clean_text, printable
 
 
 def visible_members_query(actor: Member):
@@ -44,10 +44,13 @@ def list_members(
         query = query.where(Member.tenant_id == tenant_id)
     if not include_inactive:
         query = query.where(Member.active.is_(True))
-    if search:
-        pattern = f"%{search.strip().lower()[:100]}%"
+    term = printable(search).strip().lower()[:100]
+    if term:
         query = query.where(
-            or_(func.lower(Member.name).like(pattern), func.lower(Member.email).like(pattern))
+            or_(
+                func.lower(Member.name).contains(term, autoescape=True),
+                func.lower(Member.email).contains(term, autoescape=True),
+            )
         )
     return paginate(query.order_by(Member.name, Member.id), page=page, per_page=per_page)
 

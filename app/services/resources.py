@@ -21,7 +21,7 @@ from . import audit
 from .errors import N_, NotFound, PermissionDenied, ValidationFailed
 from .hours import check_opening_hours
 from .pagination import Page, paginate
-from .validation import clean_slug, clean_text
+from .validation import SLUG_RE, clean_slug, clean_text
 
 
 def _text(
@@ -129,7 +129,9 @@ def list_resources(
 
 
 def get_resource(actor: Member, slug: str) -> Resource:
-    resource = db.session.scalar(select(Resource).where(Resource.slug == slug[:64]))
+    if not SLUG_RE.fullmatch(slug):  # not a short name at all: never reaches the database
+        raise NotFound(N_("No such resource."))
+    resource = db.session.scalar(select(Resource).where(Resource.slug == slug))
     if resource is None or (not resource.active and not actor.is_manager):
         raise NotFound(N_("No such resource."))
     return resource

@@ -57,3 +57,8 @@ def clean_slug(value: str) -> tuple[str, str | None]:
             "starting and ending with a letter or digit."
         )
     return value, None
+
+
+def printable(value: str) -> str:
+    """`value` without control and invisible characters, for search terms (never stored)."""
+    return "".join(ch for ch in value if unicodedata.category(ch) not in {"Cc", "Cf"})
