@@ -27,6 +27,9 @@ def _configure_sqlite(engine: Engine) -> None:
             cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
 
+    # IMMEDIATE takes the write lock at the start, so two writers never both
+    # read "free" and then both write: the second waits (busy_timeout) and
+    # then sees the first one's booking. Readers are not blocked under WAL.
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -58,6 +58,14 @@ def _send(config: Any, mail: OutgoingMail) -> None:
     message["To"] = mail.recipient
     message["Subject"] = mail.subject
     message.set_content(mail.body)
+    if mail.attachment is not None and mail.attachment_type:
+        maintype, _, subtype = mail.attachment_type.partition("/")
+        message.add_attachment(
+            mail.attachment.encode(),
+            maintype=maintype,
+            subtype=subtype,
+            filename=mail.attachment_name or "attachment",
+        )
     smtp_class = smtplib.SMTP_SSL if config.get("MAIL_USE_SSL") else smtplib.SMTP
     with smtp_class(server, int(config.get("MAIL_PORT") or 25), timeout=15) as smtp:
         if config.get("MAIL_USE_TLS"):

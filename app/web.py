@@ -13,6 +13,7 @@ from app.extensions import db
 from app.mailer import deliver_pending
 from app.models import Member
 from app.services.accounts import MailContext
+from app.services.bookings.lifecycle import Facility
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,20 @@ def mail_context() -> MailContext:
         public_url=current_app.config["PUBLIC_URL"],
         site_name=current_app.config["SITE_NAME"],
         invite_valid_hours=int(current_app.config["INVITE_VALID_HOURS"]),
+    )
+
+
+def facility() -> Facility:
+    """The building as the booking services need it: zone, hours, links."""
+    from zoneinfo import ZoneInfo
+
+    from app.services.site import get_site_settings
+
+    return Facility(
+        zone=ZoneInfo(current_app.config["TIMEZONE"]),
+        building_hours=get_site_settings().building_hours,
+        public_url=current_app.config["PUBLIC_URL"],
+        site_name=current_app.config["SITE_NAME"],
     )
 
 

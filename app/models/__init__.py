@@ -3,8 +3,11 @@
 from .audit import AuditLog
 from .badge import Badge
 from .base import Base, utcnow
+from .booking import Booking, BookingClaim, BookingSeries, Closure
 from .enums import (
+    HOLDING_STATUSES,
     LOCALES,
+    BookingStatus,
     LinkPurpose,
     Privacy,
     ResourceKind,
@@ -23,12 +26,18 @@ from .tokens import ApiToken, LoginLink
 
 __all__ = [
     "DEFAULT_BUILDING_HOURS",
+    "HOLDING_STATUSES",
     "LOCALES",
     "WEEKDAYS",
     "ApiToken",
     "AuditLog",
     "Badge",
     "Base",
+    "Booking",
+    "BookingClaim",
+    "BookingSeries",
+    "BookingStatus",
+    "Closure",
     "JobLease",
     "JobRun",
     "LinkPurpose",

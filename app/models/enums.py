@@ -47,3 +47,15 @@ class LinkPurpose(StrEnum):
 
 
 LOCALES = ("en", "nl")
+
+
+class BookingStatus(StrEnum):
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    CANCELLED = "cancelled"
+    REJECTED = "rejected"
+    NO_SHOW = "no_show"
+
+
+# Bookings in these states hold their slot (they have BookingClaim rows).
+HOLDING_STATUSES = (BookingStatus.PENDING, BookingStatus.CONFIRMED)

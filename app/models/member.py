@@ -37,6 +37,11 @@ class Member(TimestampMixin, Base):
     deactivated_at: Mapped[dt.datetime | None]
     # Part of the login session id: rotating it logs the member out everywhere.
     session_nonce: Mapped[str] = mapped_column(String(32), default=_new_nonce)
+    # E-mails one may turn off: booking approved, moved or released as a no-show,
+    # and (managers) the daily digest of pending approvals. Rejections and
+    # cancellations by someone else are always sent.
+    notify_bookings: Mapped[bool] = mapped_column(default=True)
+    notify_digest: Mapped[bool] = mapped_column(default=True)
 
     tenant: Mapped[Tenant | None] = relationship(back_populates="members")
     badges: Mapped[list[Badge]] = relationship(back_populates="member")

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Enum, String
+from sqlalchemy import JSON, Enum, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, TimestampMixin
@@ -36,6 +36,12 @@ class Tenant(TimestampMixin, Base):
     # Shown by name on the public report only when the company agrees.
     public_opt_in: Mapped[bool] = mapped_column(default=False)
     deactivated_at: Mapped[dt.datetime | None]
+    # The quota plan: included hours per month per resource kind, e.g.
+    # {"room": 8, "kitchen": 10}. None: no quota is enforced. A kind missing
+    # from the plan has no included hours.
+    quota_hours: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # May bookings go beyond the included hours (billed as overage)?
+    allow_overage: Mapped[bool] = mapped_column(default=False)
 
     members: Mapped[list[Member]] = relationship(back_populates="tenant")
 

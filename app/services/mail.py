@@ -6,7 +6,16 @@ from app.extensions import db
 from app.models import OutgoingMail
 
 
-def queue_mail(*, to: str, subject: str, body: str) -> OutgoingMail:
+def queue_mail(
+    *,
+    to: str,
+    subject: str,
+    body: str,
+    attachment: tuple[str, str, str] | None = None,
+) -> OutgoingMail:
+    """Queue one message; `attachment` is (file name, MIME type, text)."""
     mail = OutgoingMail(recipient=to, subject=subject[:200], body=body)
+    if attachment is not None:
+        mail.attachment_name, mail.attachment_type, mail.attachment = attachment
     db.session.add(mail)
     return mail

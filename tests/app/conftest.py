@@ -34,3 +34,47 @@ def count(db_session: Any):  # type: ignore[no-untyped-def]
         return int(db_session.scalar(select(func.count()).select_from(model).where(*where)))
 
     return rows
+
+
+# -- bookings ----------------------------------------------------------------
+
+BRUSSELS = "Europe/Brussels"
+ALWAYS_OPEN = {day: [["00:00", "24:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+
+
+@pytest.fixture
+def facility():  # type: ignore[no-untyped-def]
+    from zoneinfo import ZoneInfo
+
+    from app.services.bookings.lifecycle import Facility
+
+    return Facility(
+        zone=ZoneInfo(BRUSSELS),
+        building_hours=ALWAYS_OPEN,
+        public_url="https://incubator.test.example",
+        site_name="Makers Incubator",
+    )
+
+
+@pytest.fixture
+def book(db_session: Any, facility: Any):  # type: ignore[no-untyped-def]
+    """Create a booking through the service (every rule applies); returns the bookings."""
+    import datetime as dt
+
+    from app.services.bookings.lifecycle import create_booking
+
+    def make(actor: Any, resource: Any, start: Any, hours: float = 1, **kwargs: Any) -> Any:
+        now = kwargs.pop("now", dt.datetime.now(dt.UTC))
+        result = create_booking(
+            actor=actor,
+            resource=resource,
+            start=start,
+            end=start + dt.timedelta(hours=hours),
+            now=now,
+            facility=kwargs.pop("facility", facility),
+            **kwargs,
+        )
+        db_session.commit()
+        return result
+
+    return make
