@@ -8,6 +8,7 @@ def register_blueprints(app: Flask) -> None:
         api,
         auth,
         badges,
+        bookings,
         main,
         members,
         profile,
@@ -17,6 +18,17 @@ def register_blueprints(app: Flask) -> None:
         tenants,
     )
 
-    for module in (auth, main, profile, tenants, members, badges, resources, qualifications, site):
+    for module in (
+        auth,
+        main,
+        profile,
+        tenants,
+        members,
+        badges,
+        resources,
+        qualifications,
+        site,
+        bookings,
+    ):
         app.register_blueprint(module.bp)
     api.register(app)
