@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from typing import Any
 
-from flask import current_app, request
-from flask_login import current_user
+from flask import Blueprint, abort, current_app, request
+from flask_login import current_user, login_required
 
 from app.extensions import db
 from app.mailer import deliver_pending
@@ -33,6 +34,30 @@ def mail_context() -> MailContext:
         site_name=current_app.config["SITE_NAME"],
         invite_valid_hours=int(current_app.config["INVITE_VALID_HOURS"]),
     )
+
+
+def guard(bp: Blueprint, allowed: Callable[[Member], bool] | None = None) -> None:
+    """Every page of `bp` needs a logged-in member, and `allowed(member)` when given (else 403)."""
+
+    @bp.before_request
+    @login_required
+    def _check_access() -> None:
+        if allowed is not None and not allowed(actor()):
+            abort(403)
+
+
+def require(allowed: Callable[[Member], bool]) -> None:
+    """For one page of a blueprint: 403 unless `allowed(member)`."""
+    if not allowed(actor()):
+        abort(403)
+
+
+def is_manager(member: Member) -> bool:
+    return member.is_manager
+
+
+def manages_people(member: Member) -> bool:
+    return member.is_manager or member.is_tenant_admin
 
 
 def facility() -> Facility:

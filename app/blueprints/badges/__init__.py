@@ -11,18 +11,24 @@ from app.labels import choices
 from app.services import badges as service
 from app.services import members
 from app.services.errors import Conflict, ValidationFailed
-from app.web import actor, commit, field_errors, int_arg, local_target, now, page_arg
+from app.web import (
+    actor,
+    commit,
+    field_errors,
+    guard,
+    int_arg,
+    local_target,
+    manages_people,
+    now,
+    page_arg,
+)
 
 from .forms import BadgeForm
 
 bp = Blueprint("badges", __name__, url_prefix="/badges")
 
 
-@bp.before_request
-@login_required
-def _admins_only() -> None:
-    if not (actor().is_manager or actor().is_tenant_admin):
-        abort(403)
+guard(bp, manages_people)
 
 
 def _badge_form() -> BadgeForm:

@@ -16,8 +16,10 @@ from app.web import (
     actor,
     commit,
     field_errors,
+    guard,
     int_arg,
     mail_context,
+    manages_people,
     now,
     page_arg,
     rollback,
@@ -28,11 +30,7 @@ from .forms import NO_TENANT, MemberForm, NewMemberForm
 bp = Blueprint("members", __name__, url_prefix="/members")
 
 
-@bp.before_request
-@login_required
-def _admins_only() -> None:
-    if not (actor().is_manager or actor().is_tenant_admin):
-        abort(403)
+guard(bp, manages_people)
 
 
 def _tenants() -> list[tuple[int, str]]:

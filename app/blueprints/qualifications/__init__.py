@@ -22,22 +22,25 @@ from app.labels import choices
 from app.services import members, resources
 from app.services import qualifications as service
 from app.services.errors import ValidationFailed
-from app.web import actor, commit, field_errors, int_arg, local_target, now, page_arg
+from app.web import (
+    actor,
+    commit,
+    field_errors,
+    guard,
+    int_arg,
+    is_manager,
+    local_target,
+    now,
+    page_arg,
+    require,
+)
 
 from .forms import GrantForm
 
 bp = Blueprint("qualifications", __name__, url_prefix="/qualifications")
 
 
-@bp.before_request
-@login_required
-def _logged_in() -> None:
-    return None
-
-
-def _require_manager() -> None:
-    if not actor().is_manager:
-        abort(403)
+guard(bp)
 
 
 def _resource_choices(*, by_id: bool = False) -> list[tuple[Any, str]]:
@@ -77,7 +80,7 @@ def index():
 
 @bp.route("/new", methods=["GET", "POST"])
 def create():
-    _require_manager()
+    require(is_manager)
     form = GrantForm(member_id=int_arg("member"), next=request.args.get("next", ""))
     form.member_id.choices = choices((str(k), v) for k, v in _member_choices())
     form.resource.choices = choices(_resource_choices())
@@ -109,7 +112,7 @@ def create():
 
 @bp.post("/<int:qualification_id>/revoke")
 def revoke(qualification_id: int):
-    _require_manager()
+    require(is_manager)
     found = service.get_qualification(actor(), qualification_id)
     service.revoke_qualification(found, actor=actor(), now=now())
     commit()

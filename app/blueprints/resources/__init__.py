@@ -11,7 +11,7 @@ from app.labels import choices
 from app.models import Resource, ResourceKind
 from app.services import resources as service
 from app.services.errors import ValidationFailed
-from app.web import actor, commit, field_errors, now, rollback
+from app.web import actor, commit, field_errors, guard, is_manager, now, require, rollback
 from app.web_forms import DAY_LABELS
 
 from .forms import ResourceForm, resource_data
@@ -19,15 +19,7 @@ from .forms import ResourceForm, resource_data
 bp = Blueprint("resources", __name__, url_prefix="/resources")
 
 
-@bp.before_request
-@login_required
-def _logged_in() -> None:
-    return None
-
-
-def _require_manager() -> None:
-    if not actor().is_manager:
-        abort(403)
+guard(bp)
 
 
 def _tree(items: list[Resource]) -> list[tuple[Resource, list[Resource]]]:
@@ -70,7 +62,7 @@ def detail(slug: str):
 
 @bp.route("/new", methods=["GET", "POST"])
 def create():
-    _require_manager()
+    require(is_manager)
     form = _form()
     if form.validate_on_submit():
         try:
@@ -93,7 +85,7 @@ def create():
 
 @bp.route("/<slug>/edit", methods=["GET", "POST"])
 def edit(slug: str):
-    _require_manager()
+    require(is_manager)
     resource = service.get_resource(actor(), slug)
     form = _form(resource)
     if form.validate_on_submit():
@@ -114,7 +106,7 @@ def edit(slug: str):
 
 @bp.post("/<slug>/deactivate")
 def deactivate(slug: str):
-    _require_manager()
+    require(is_manager)
     resource = service.get_resource(actor(), slug)
     service.deactivate_resource(resource, actor=actor(), now=now())
     commit()
@@ -124,7 +116,7 @@ def deactivate(slug: str):
 
 @bp.post("/<slug>/reactivate")
 def reactivate(slug: str):
-    _require_manager()
+    require(is_manager)
     resource = service.get_resource(actor(), slug)
     service.reactivate_resource(resource, actor=actor())
     commit()

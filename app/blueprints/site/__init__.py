@@ -10,7 +10,7 @@ from app.errors import translate
 from app.services import audit as audit_service
 from app.services import site as service
 from app.services.errors import ValidationFailed
-from app.web import actor, commit, field_errors, page_arg, rollback
+from app.web import actor, commit, field_errors, guard, is_manager, page_arg, rollback
 from app.web_forms import week_to_form
 
 from .forms import AuditFilterForm, SiteForm
@@ -18,11 +18,7 @@ from .forms import AuditFilterForm, SiteForm
 bp = Blueprint("site", __name__, url_prefix="/site")
 
 
-@bp.before_request
-@login_required
-def _managers_only() -> None:
-    if not actor().is_manager:
-        abort(403)
+guard(bp, is_manager)
 
 
 @bp.route("/", methods=["GET", "POST"])
