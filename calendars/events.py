@@ -25,7 +25,7 @@ class EventRecord:
     last_modified: dt.datetime | None = None
 
 
-def _vevent(record: EventRecord, zone: ZoneInfo) -> Event:
+def vevent(record: EventRecord, zone: ZoneInfo) -> Event:
     event = Event()
     event.add("uid", record.uid)
     stamp = (record.last_modified or record.start).astimezone(dt.UTC)
@@ -56,5 +56,5 @@ def single_event_ics(record: EventRecord, *, zone: ZoneInfo) -> bytes:
     calendar.add_component(
         Timezone.from_tzinfo(zone, first_date=first.date(), last_date=last.date())
     )
-    calendar.add_component(_vevent(record, zone))
+    calendar.add_component(vevent(record, zone))
     return calendar.to_ical()
