@@ -51,12 +51,12 @@ def resolve_checked(host: str, port: int, allowed: Iterable[Network] = ()) -> st
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
         raise FetchError(f"the host {host!r} cannot be resolved") from exc
-    addresses = [info[4][0] for info in infos]
+    addresses = [str(info[4][0]) for info in infos]
     allowed = list(allowed)
     refused = [a for a in addresses if not _address_allowed(a, allowed)]
     if not addresses or refused:
         raise FetchError(f"the host {host!r} points at an address we do not fetch from")
-    return str(addresses[0])
+    return addresses[0]
 
 
 class _PinnedHTTPConnection(http.client.HTTPConnection):

@@ -5,8 +5,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import vobject
-from icalendar import Calendar
 from ical.calendar_stream import IcsCalendarStream
+from icalendar import Calendar
 
 from calendars import EventRecord, FeedInfo, build_feed
 
@@ -128,5 +128,5 @@ def test_stamps_come_from_the_records_not_from_now(feed):
 def test_refresh_interval_must_be_positive():
     from dataclasses import replace
 
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="positive"):
         build_feed(replace(INFO, refresh=dt.timedelta(0)), EVENTS)

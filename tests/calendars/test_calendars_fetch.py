@@ -15,7 +15,7 @@ CALENDAR = b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n"
 class Handler(BaseHTTPRequestHandler):
     routes: dict = {}
 
-    def do_GET(self):  # noqa: N802 - http.server's naming
+    def do_GET(self):
         status, headers, body = self.routes.get(self.path, (404, {}, b""))
         if self.headers.get("If-None-Match") == '"v1"' and self.path == "/cal.ics":
             status, body = 304, b""
