@@ -53,6 +53,8 @@ class CommandRefusal(StrEnum):
     FOREIGN_DEV = "foreign_dev"
     EXPIRED = "expired"
     REPLAYED = "replayed"
+    RETAINED = "retained"
+    CLOCK_UNSYNC = "clock_unsync"
     NOT_APPLICABLE = "not_applicable"
     MACHINE_BUSY = "machine_busy"
     HARDWARE_ERROR = "hardware_error"

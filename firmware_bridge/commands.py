@@ -5,8 +5,7 @@ verifies with a configured key, its ``dev`` is this device, the wall clock is
 synchronised and ``now < exp``, and its ``nonce`` has not been seen (nonces are
 stored until ``exp``, before the command runs). Every command that can be
 read gets a ``cmdack`` (``executed`` or ``refused`` with a reason) and a
-``cmd.executed`` event. Refusal codes: those of `bridge_protocol.reasons.CommandRefusal`,
-plus ``retained`` and ``clock_unsync``.
+``cmd.executed`` event. Refusal codes: `bridge_protocol.reasons.CommandRefusal`.
 
 The actions themselves belong to the controllers, reached through `CommandTarget`.
 """
@@ -35,8 +34,8 @@ from firmware_bridge.store import NonceTable
 
 logger = logging.getLogger(__name__)
 
-RETAINED = "retained"
-CLOCK_UNSYNC = "clock_unsync"
+RETAINED = CommandRefusal.RETAINED.value
+CLOCK_UNSYNC = CommandRefusal.CLOCK_UNSYNC.value
 _COMMAND_NAMES = frozenset({"unlock", "power_off", "lockout", "resync"})
 _REFUSAL_BY_ERROR = {"bad_json": CommandRefusal.MALFORMED.value}
 
