@@ -4,6 +4,17 @@ from .audit import AuditLog
 from .badge import Badge
 from .base import Base, utcnow
 from .booking import Booking, BookingClaim, BookingSeries, Closure
+from .device import (
+    AccessEvent,
+    CommandState,
+    Device,
+    DeviceCommand,
+    DeviceKind,
+    DeviceOutbox,
+    OutboxKind,
+    QuarantinedEvent,
+    UsageSession,
+)
 from .enums import (
     HOLDING_STATUSES,
     LOCALES,
@@ -29,6 +40,7 @@ __all__ = [
     "HOLDING_STATUSES",
     "LOCALES",
     "WEEKDAYS",
+    "AccessEvent",
     "ApiToken",
     "AuditLog",
     "Badge",
@@ -38,14 +50,21 @@ __all__ = [
     "BookingSeries",
     "BookingStatus",
     "Closure",
+    "CommandState",
+    "Device",
+    "DeviceCommand",
+    "DeviceKind",
+    "DeviceOutbox",
     "JobLease",
     "JobRun",
     "LinkPurpose",
     "LoginLink",
     "Member",
+    "OutboxKind",
     "OutgoingMail",
     "Privacy",
     "Qualification",
+    "QuarantinedEvent",
     "Resource",
     "ResourceKind",
     "ResourceStatus",
@@ -54,5 +73,6 @@ __all__ = [
     "SiteSettings",
     "Tenant",
     "TenantStatus",
+    "UsageSession",
     "utcnow",
 ]
