@@ -82,6 +82,8 @@ class AllowListCache:
         self._in_force: _InForce | None = None
         self._apply_lock = threading.Lock()
         self._listeners: list[Callable[[AllowList], None]] = []
+        # What the last `apply` did: "ok", "unchanged" or the rejection reason.
+        self.last_outcome = "none"
 
     def add_listener(self, callback: Callable[[AllowList], None]) -> None:
         """`callback(list)` runs after a new list is in force."""
@@ -151,11 +153,13 @@ class AllowListCache:
             applied = self.ver
             if applied is not None and allow_list.ver == applied:
                 logger.debug("allow-list v%d already in force", applied)
+                self.last_outcome = "unchanged"
                 return False
             if applied is not None and allow_list.ver < applied:
                 self._reject(Rejected(AclRejection.OLD_VERSION, allow_list.ver))
                 return False
             self._store_and_swap(allow_list, payload)
+            self.last_outcome = "ok"
         self._recorder.record(
             AclApplied(ver=allow_list.ver, entries=len(allow_list.entries), exp=allow_list.exp)
         )
@@ -206,6 +210,7 @@ class AllowListCache:
         self._in_force = _InForce(allow_list, receipt)
 
     def _reject(self, exc: Rejected) -> None:
+        self.last_outcome = str(exc.reason)
         logger.warning("allow-list refused: %s (ver %s)", exc.reason, exc.ver)
         self._recorder.record(AclRejected(ver=exc.ver, reason=str(exc.reason)))
 

@@ -290,8 +290,13 @@ class Bridge:
         self.recorder.add_listener(self.status.changed)
         self.sender.add_count_listener(self.status.changed)
         self.presence.add_listener(self._server_online_changed)
+        # The cache handles a bad list itself (an acl.rejected event); the route
+        # counts its outcome so rejections show in the counts too.
         self.router.add(
-            topics.acl(dev), "acl", lambda p, _r: self.acl.apply(p), max_bytes=limits.MAX_ACL_BYTES
+            topics.acl(dev),
+            "acl",
+            lambda p, _r: None if self.acl.apply(p) else self.acl.last_outcome,
+            max_bytes=limits.MAX_ACL_BYTES,
         )
         self.router.add(
             topics.auth_response(dev),

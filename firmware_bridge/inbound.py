@@ -4,7 +4,8 @@
 before anything is decoded, calls the handler, and turns every failure into a
 log line and a count (`Router.counts`, keyed ``(route, outcome)``):
 ``ok``, a `ProtocolError` reason (``too_large``, ``bad_json``, ``invalid``,
-``bad_signature``, ...), ``error`` for a bug, ``unexpected_topic``. It never raises.
+``bad_signature``, ...), ``error`` for a bug, ``unexpected_topic``; a handler
+that returns a string names its own outcome (a refusal it handled). It never raises.
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ class Router:
             self._bump(route.name, reason)
             return
         try:
-            route.handler(data, retained)
+            result = route.handler(data, retained)
         except ProtocolError as exc:
             logger.warning("%s message dropped: %s (%s)", route.name, exc.reason, exc)
             self._bump(route.name, exc.reason)
@@ -79,7 +80,7 @@ class Router:
             logger.exception("%s handler failed", route.name)
             self._bump(route.name, "error")
         else:
-            self._bump(route.name, "ok")
+            self._bump(route.name, result if isinstance(result, str) else "ok")
 
     def _bump(self, route: str, outcome: str) -> None:
         with self._lock:

@@ -235,7 +235,10 @@ class MqttLink:
         was_connected = self.connected
         self._connected.clear()
         if was_connected:
-            logger.warning("disconnected from the broker: %s", reason)
+            if self._stopping:
+                logger.info("disconnected from the broker on stop")
+            else:
+                logger.warning("disconnected from the broker: %s", reason)
             self._callbacks.on_disconnected()
 
     def _on_message(self, client: paho.Client, userdata: Any, message: paho.MQTTMessage) -> None:

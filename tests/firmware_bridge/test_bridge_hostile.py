@@ -84,3 +84,16 @@ def test_payloads_that_are_not_bytes_are_handled_too(make_bridge):
     h.bridge.deliver(None, b"{}", False)
     assert not any(outcome == "error" for _route, outcome in h.bridge.router.counts)
     assert h.bridge.acl.ver == 1
+
+
+def test_router_counts_a_handled_refusal_under_its_own_name():
+    from firmware_bridge.inbound import Router
+
+    router = Router()
+    router.add("t/acl", "acl", lambda payload, retained: "bad_signature", max_bytes=100)
+    router.add("t/ok", "ok-route", lambda payload, retained: None, max_bytes=100)
+    router.dispatch("t/acl", b"{}")
+    router.dispatch("t/ok", b"{}")
+    assert router.count("acl", "bad_signature") == 1
+    assert router.count("acl", "ok") == 0
+    assert router.count("ok-route", "ok") == 1
