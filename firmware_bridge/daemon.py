@@ -284,6 +284,12 @@ class Bridge:
         )
         return self.machine
 
+    def _on_acl(self, payload: bytes) -> str | None:
+        """Apply a list; a refusal is counted under its reason, a repeat as ok."""
+        if self.acl.apply(payload) or self.acl.last_outcome == "unchanged":
+            return None
+        return self.acl.last_outcome
+
     def _wire(self) -> None:
         dev = self.dev
         self.recorder.add_listener(self.sender.pump)
@@ -295,7 +301,7 @@ class Bridge:
         self.router.add(
             topics.acl(dev),
             "acl",
-            lambda p, _r: None if self.acl.apply(p) else self.acl.last_outcome,
+            lambda p, _r: self._on_acl(p),
             max_bytes=limits.MAX_ACL_BYTES,
         )
         self.router.add(
