@@ -31,6 +31,17 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(api_token_cli)
     app.cli.add_command(seed_demo)
     app.cli.add_command(jobs_cli)
+    app.cli.add_command(calendars_cli)
+
+    from app.broker.cli import mqtt_cli
+    from app.devices_cli import device_cli
+
+    app.cli.add_command(mqtt_cli)
+    app.cli.add_command(device_cli)
+
+    from app.gateway.cli import gateway_command
+
+    app.cli.add_command(gateway_command)
 
     from app.demo import demo_command
 
@@ -144,6 +155,27 @@ def jobs_run(loop_seconds: int | None) -> None:
         if loop_seconds is None:
             sys.exit(1 if result.failed else 0)
         time.sleep(loop_seconds)
+
+
+@click.group("calendars")
+def calendars_cli() -> None:
+    """Imported calendars (closures)."""
+
+
+@calendars_cli.command("refresh")
+@click.option("--all", "everything", is_flag=True, help="Refresh every calendar, due or not.")
+def calendars_refresh(everything: bool) -> None:
+    """Fetch the due link calendars again and replace their closures; a line per calendar."""
+    from app.calendar_refresh import describe, refresh_calendars
+
+    results = refresh_calendars(
+        current_app.config, now=dt.datetime.now(dt.UTC), due_only=not everything
+    )
+    for result in results:
+        click.echo(describe(result))
+    if not results:
+        click.echo("no calendar is due", err=True)
+    sys.exit(1 if any(r.outcome == "failed" for r in results) else 0)
 
 
 def _deliver() -> None:

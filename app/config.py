@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,12 @@ class Config:
     TIMEZONE = "Europe/Brussels"
     MQTT_URL = "mqtt://127.0.0.1:1883"
     MQTT_PUBLIC_URL: str | None = None
+    # What a device's bridge config names (`incubator device add`, the devices page):
+    # where the Pi finds the broker's CA certificate (mqtts only; None: its system CAs),
+    # and its badge reader (better a stable /dev/input/by-id/ name) and number format.
+    BRIDGE_CA_FILE: str | None = None
+    BRIDGE_READER_DEVICE = "/dev/input/event0"
+    BRIDGE_READER_FORMAT = "hex"
     PUBLIC_URL = "http://127.0.0.1:5000"
     PROXY_HOPS = 0
     SITE_NAME = "Makers Incubator"
@@ -48,6 +55,23 @@ class Config:
     RESET_VALID_HOURS = 1
     API_PAGE_SIZE = 50
     API_MAX_PAGE_SIZE = 200
+
+    # Calendar feeds (/ical/<token>.ics): the window of bookings they hold, how long a
+    # cancelled booking stays in them as STATUS:CANCELLED, how often clients should
+    # refresh, and how much rendered output one process keeps.
+    ICAL_PAST_DAYS = 60
+    ICAL_FUTURE_DAYS = 365
+    ICAL_CANCELLED_GRACE_DAYS = 7
+    ICAL_REFRESH_MINUTES = 60
+    ICAL_CACHE_MB = 64
+    # Imported calendars (closures): refresh interval, download limits, how far ahead
+    # events are expanded, and networks that may be fetched from although they are not
+    # public (CIDRs, e.g. ["10.1.2.0/24"]; none by default: see docs/calendars.md).
+    CALENDAR_REFRESH_MINUTES = 60
+    CALENDAR_FETCH_TIMEOUT = 10
+    CALENDAR_MAX_KB = 2048
+    CALENDAR_IMPORT_DAYS = 400
+    CALENDAR_ALLOWED_NETWORKS: tuple[str, ...] = ()
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -82,6 +106,8 @@ def finalize(config: dict[str, Any], instance_path: Path) -> None:
         instance_path.mkdir(parents=True, exist_ok=True)
         config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance_path / 'incubator.sqlite'}"
 
+    config["CALENDAR_ALLOWED_NETWORKS"] = _networks(config.get("CALENDAR_ALLOWED_NETWORKS"))
+
     keys_dir = instance_path / "keys"
     if production:
         missing = []
@@ -112,3 +138,19 @@ def _development_secret(instance_path: Path) -> str:
         path.write_text(secrets.token_urlsafe(48))
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def _networks(value: Any) -> tuple[str, ...]:
+    """CIDRs from a list (JSON in the environment) or a comma-separated text, checked."""
+    if not value:
+        return ()
+    items = value.split(",") if isinstance(value, str) else list(value)
+    networks = []
+    for item in items:
+        try:
+            networks.append(str(ipaddress.ip_network(str(item).strip(), strict=False)))
+        except ValueError as exc:
+            raise ConfigurationError(
+                f"INCUBATOR_CALENDAR_ALLOWED_NETWORKS: {item!r} is not a network (CIDR)"
+            ) from exc
+    return tuple(networks)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, current_app, jsonify, render_template, request
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -75,6 +77,20 @@ def json_error(status: int, code: str, message: str, **kwargs: Any) -> Response:
     return response
 
 
+def conflicts_extra(exc: DomainError) -> dict[str, Any] | None:
+    """A booking Conflict's clashing periods, as ISO-8601 with the facility's offset."""
+    intervals: list[tuple[dt.datetime, dt.datetime]] | None = getattr(exc, "conflicts", None)
+    if intervals is None:
+        return None
+    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    return {
+        "conflicts": [
+            {"start": start.astimezone(zone).isoformat(), "end": end.astimezone(zone).isoformat()}
+            for start, end in intervals
+        ]
+    }
+
+
 def _html_error(status: int, message: str) -> tuple[str, int]:
     return render_template("errors/error.html", status=status, message=message), status
 
@@ -86,7 +102,14 @@ def register_error_handlers(app: Flask) -> None:
         message = translate(exc.message, exc.params)
         if wants_json():
             fields = {k: translate(v) for k, v in exc.fields.items()}
-            return json_error(exc.status, exc.code, message, fields=fields, rule=exc.rule)
+            return json_error(
+                exc.status,
+                exc.code,
+                message,
+                fields=fields,
+                rule=exc.rule,
+                extra=conflicts_extra(exc),
+            )
         return _html_error(exc.status, message)
 
     @app.errorhandler(CSRFError)

@@ -12,12 +12,15 @@ import os
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from flask import Flask
 
 from app.extensions import db
 from app.mailer import deliver_pending
 from app.services import jobs as job_state
+from app.services.bookings import digest, lifecycle
+from app.services.bookings.lifecycle import Facility
 
 log = logging.getLogger(__name__)
 LEASE = "jobs-runner"
@@ -39,7 +42,54 @@ def _purge_links(app: Flask, now: dt.datetime) -> object:
     return job_state.purge_old_login_links(now=now)
 
 
+def facility(app: Flask) -> Facility:
+    """The building as the booking services need it, outside any request."""
+    from app.services.site import get_site_settings
+
+    return Facility(
+        zone=ZoneInfo(app.config["TIMEZONE"]),
+        building_hours=get_site_settings().building_hours,
+        public_url=app.config["PUBLIC_URL"],
+        site_name=app.config["SITE_NAME"],
+    )
+
+
+def _release_no_shows(app: Flask, now: dt.datetime) -> object:
+    return lifecycle.release_no_shows(now=now, facility=facility(app))
+
+
+def _approval_digest(app: Flask, now: dt.datetime) -> object:
+    return digest.send_approval_digest(now=now, facility=facility(app))
+
+
+def _refresh_calendars(app: Flask, now: dt.datetime) -> object:
+    from app.calendar_refresh import describe, refresh_calendars
+
+    return "; ".join(describe(r) for r in refresh_calendars(app.config, now=now)) or "none due"
+
+
+def _republish_allow_lists(app: Flask, now: dt.datetime) -> object:
+    """Allow-lists are valid 7 days: the gateway republishes every device's daily."""
+    from app.services.device_outbox import request_acl_refresh
+
+    request_acl_refresh(reason="daily republish")
+    return "requested"
+
+
+def _close_orphan_sessions(app: Flask, now: dt.datetime) -> object:
+    """Sessions 24 h without an event at a device that is online: closed as orphaned."""
+    from app.services.device_events.sessions import close_silent_sessions
+
+    return f"{close_silent_sessions(now=now)} closed"
+
+
 JOBS: list[Job] = [
+    Job("bookings.release_no_shows", dt.timedelta(minutes=1), _release_no_shows),
+    Job("bookings.approval_digest", dt.timedelta(days=1), _approval_digest),
+    Job("calendars.refresh", dt.timedelta(hours=1), _refresh_calendars),
+    Job("devices.republish_acl", dt.timedelta(days=1), _republish_allow_lists),
+    Job("gateway.orphan_sessions", dt.timedelta(minutes=10), _close_orphan_sessions),
+    # Last, so the e-mails the jobs above queue leave in the same pass.
     Job("mail.deliver", dt.timedelta(minutes=1), _deliver_mail),
     Job("login_links.purge", dt.timedelta(days=1), _purge_links),
 ]

@@ -33,6 +33,45 @@ READER_FORMATS = {
     "wiegand26": _l("Wiegand 26-bit frame (bits or its decimal value)"),
     "wiegand34": _l("Wiegand 34-bit frame (bits or its decimal value)"),
 }
+BOOKING_STATUSES = {
+    "pending": _l("awaiting approval"),
+    "confirmed": _l("confirmed"),
+    "cancelled": _l("cancelled"),
+    "rejected": _l("rejected"),
+    "no_show": _l("released: nobody checked in"),
+}
+# The names of the booking rules (the API's `rule` codes), shown with every refusal.
+BOOKING_RULES = {
+    "interval": _l("Start and end"),
+    "horizon": _l("How far ahead"),
+    "not_bookable": _l("Bookable"),
+    "resource_unavailable": _l("Availability"),
+    "tenant_inactive": _l("Active company"),
+    "contract_ended": _l("Contract"),
+    "member_inactive": _l("Active member"),
+    "min_length": _l("Shortest booking"),
+    "max_length": _l("Longest booking"),
+    "granularity": _l("Time steps"),
+    "in_past": _l("Not in the past"),
+    "lead_time": _l("Book ahead"),
+    "opening_hours": _l("Opening hours"),
+    "closed": _l("Closure"),
+    "training_required": _l("Training"),
+    "change_notice": _l("Notice for changes"),
+    "quota_exceeded": _l("Quota"),
+    "recurrence": _l("Repetition"),
+    "local_time": _l("Daylight saving time"),
+    "conflict": _l("Already booked"),
+    "not_active": _l("Active booking"),
+    "not_pending": _l("Awaiting approval"),
+    "not_confirmed": _l("Confirmed booking"),
+    "checkin_window": _l("Check-in time"),
+}
+BOOKING_SCOPES = {
+    "this": _l("This occurrence only"),
+    "following": _l("This and the following occurrences"),
+    "series": _l("The whole series"),
+}
 LANGUAGES = {"": _l("As the browser asks"), "en": "English", "nl": "Nederlands"}
 
 

@@ -8,13 +8,26 @@ import smtplib
 from email.message import EmailMessage
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.models import OutgoingMail
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 10
+_QUEUED = "incubator.mail_queued"
+
+
+@event.listens_for(Session, "transient_to_pending")
+def _note_queued_mail(session: Session, instance: object) -> None:
+    if isinstance(instance, OutgoingMail):
+        session.info[_QUEUED] = True
+
+
+def mail_was_queued() -> bool:
+    """Did this session queue mail since the last call? (Asked before a commit.)"""
+    return bool(db.session.info.pop(_QUEUED, False))
 
 
 def deliver_pending(config: Any, *, limit: int = 50) -> int:

@@ -76,12 +76,12 @@ def init_templates(app: Flask) -> None:
         return format_datetime(value.astimezone(zone), fmt)
 
     @app.template_filter("localdate")
-    def localdate(value: dt.date | None) -> str:
+    def localdate(value: dt.date | None, fmt: str = "medium") -> str:
         from flask_babel import format_date
 
         if value is None:
             return ""
-        return format_date(value, "medium")
+        return format_date(value, fmt)
 
     from app import labels
 
@@ -91,6 +91,8 @@ def init_templates(app: Flask) -> None:
         kind_label=lambda v: labels.label(labels.RESOURCE_KINDS, v),
         status_label=lambda v: labels.label(labels.RESOURCE_STATUSES, v),
         privacy_label=lambda v: labels.label(labels.PRIVACY, v),
+        booking_status_label=lambda v: labels.label(labels.BOOKING_STATUSES, v),
+        rule_label=lambda v: labels.label(labels.BOOKING_RULES, v),
     )
 
     @app.context_processor

@@ -11,7 +11,7 @@ from flask import Blueprint, abort, current_app, request
 from flask_login import current_user, login_required
 
 from app.extensions import db
-from app.mailer import deliver_pending
+from app.mailer import deliver_pending, mail_was_queued
 from app.models import Member
 from app.services.accounts import MailContext
 from app.services.bookings.lifecycle import Facility
@@ -75,8 +75,15 @@ def facility() -> Facility:
 
 
 def commit() -> None:
-    """Commit the request's one transaction, then hand queued mail to the mailer."""
+    """Commit the request's one transaction, then hand queued mail to the mailer.
+
+    Only when the transaction queued mail: otherwise every write would open a second
+    transaction just to find nothing to send (older failures wait for the jobs runner).
+    """
+    queued = mail_was_queued()
     db.session.commit()
+    if not queued:
+        return
     try:
         deliver_pending(current_app.config)
     except Exception:  # the jobs runner retries; the user's change is already safe

@@ -2,6 +2,8 @@
 
 import multiprocessing
 
+from gunicorn.glogging import Logger
+
 bind = "127.0.0.1:8000"
 # Sync workers: pages and the API are short requests; live pages poll small
 # JSON endpoints, so no long-lived connections tie a worker up.
@@ -14,6 +16,19 @@ max_requests_jitter = 200
 # nginx in front passes X-Forwarded-*; the app trusts INCUBATOR_PROXY_HOPS of them.
 forwarded_allow_ips = "127.0.0.1"
 accesslog = "-"
-# Calendar feed URLs carry a secret token: never write the path of /ical/ requests.
-access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss'
 errorlog = "-"
+access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss'
+
+
+class FeedSafeLogger(Logger):
+    """Calendar feed URLs carry a secret token: /ical/ paths are logged without it."""
+
+    def atoms(self, resp, req, environ, request_time):
+        atoms = super().atoms(resp, req, environ, request_time)
+        if str(atoms.get("U") or "").startswith("/ical/"):
+            atoms["U"] = "/ical/<token>.ics"
+            atoms["r"] = f"{atoms['m']} /ical/<token>.ics {atoms['H']}"
+        return atoms
+
+
+logger_class = FeedSafeLogger

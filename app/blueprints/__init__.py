@@ -9,6 +9,8 @@ def register_blueprints(app: Flask) -> None:
         auth,
         badges,
         bookings,
+        calendars,
+        devices,
         main,
         members,
         profile,
@@ -29,6 +31,8 @@ def register_blueprints(app: Flask) -> None:
         qualifications,
         site,
         bookings,
+        calendars,
+        devices,
     ):
         app.register_blueprint(module.bp)
     api.register(app)

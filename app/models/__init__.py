@@ -4,6 +4,7 @@ from .audit import AuditLog
 from .badge import Badge
 from .base import Base, utcnow
 from .booking import Booking, BookingClaim, BookingSeries, Closure
+from .calendar import CalendarScope, CalendarSource, CalendarToken
 from .device import (
     AccessEvent,
     CommandState,
@@ -49,6 +50,9 @@ __all__ = [
     "BookingClaim",
     "BookingSeries",
     "BookingStatus",
+    "CalendarScope",
+    "CalendarSource",
+    "CalendarToken",
     "Closure",
     "CommandState",
     "Device",

@@ -45,6 +45,10 @@ class Booking(TimestampMixin, Base):
         CheckConstraint('start < "end"', name="interval"),
         Index("ix_booking_resource_start", "resource_id", "start"),
         Index("ix_booking_tenant_start", "tenant_id", "start"),
+        # Overlap queries (the quota's hours of a month) range over the end: only the
+        # bookings ending after the month began are read, not the company's history.
+        # resource_id lets PostgreSQL pick the resources of one kind in the same scan.
+        Index("ix_booking_tenant_end", "tenant_id", "end", "resource_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -133,7 +137,10 @@ class BookingClaim(Base):
     __tablename__ = "booking_claim"
     __table_args__ = (
         CheckConstraint("block_start < block_end", name="interval"),
-        Index("ix_booking_claim_resource_block", "resource_id", "block_start", "block_end"),
+        # The overlap check (`block_start < end AND block_end > start`) ranges over
+        # block_end: it reads only the claims that end after the requested start (the
+        # resource's future, bounded by its horizon), never the history of the resource.
+        Index("ix_booking_claim_resource_end", "resource_id", "block_end", "block_start"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -154,6 +161,7 @@ class Closure(Base):
     __table_args__ = (
         CheckConstraint('start < "end"', name="interval"),
         Index("ix_closure_resource_start", "resource_id", "start"),
+        Index("ix_closure_resource_end", "resource_id", "end"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

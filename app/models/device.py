@@ -63,10 +63,20 @@ class OutboxKind(StrEnum):
     ACCOUNT = "account"  # make the broker's accounts match the database
 
 
+class AccountChange(StrEnum):
+    """What an ``account`` outbox row asks of the broker (its ``reason``)."""
+
+    #: create the device's broker account, or give it the new password in ``secret``
+    UPSERT = "account.upsert"
+    #: delete the account (the broker disconnects the device at once), clear its retained topics
+    DELETE = "account.delete"
+
+
 class DeviceOutbox(Base):
     """What the gateway must send, written in the same transaction as the change.
 
-    `device_id` None on an ACL row means every device.
+    `device_id` None on an ACL row means every device. An ``account`` row names
+    its change in `reason` (`AccountChange`).
     """
 
     __tablename__ = "device_outbox"
@@ -81,6 +91,11 @@ class DeviceOutbox(Base):
     done_at: Mapped[dt.datetime | None]
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(String(300))
+    # An ``account.upsert`` row's new MQTT password, sealed (Fernet, with a key derived
+    # from SECRET_KEY: `app.services.device_secrets`), never in plain text. The gateway
+    # sets it to None in the transaction that marks the row done, so it lives in the
+    # database only until the broker has it.
+    secret: Mapped[str | None] = mapped_column(String(300))
 
 
 class CommandState(StrEnum):

@@ -12,6 +12,7 @@ from app.models import Badge, Member
 from bridge_protocol.badges import READER_FORMATS, BadgeFormatError, normalize
 
 from . import audit
+from .device_outbox import request_acl_refresh
 from .errors import N_, Conflict, NotFound, ValidationFailed
 from .members import require_manageable
 from .pagination import Page, paginate
@@ -96,6 +97,7 @@ def assign_badge(
         tenant_id=member.tenant_id,
         details={"member_id": member.id, "uid": canonical},
     )
+    request_acl_refresh(reason="badge.assign")
     return badge
 
 
@@ -112,3 +114,4 @@ def revoke_badge(badge: Badge, *, actor: Member, now: dt.datetime) -> None:
         tenant_id=badge.member.tenant_id,
         details={"member_id": badge.member_id, "uid": badge.uid},
     )
+    request_acl_refresh(reason="badge.revoke")

@@ -16,6 +16,7 @@ from app.models import LOCALES, Member, Role, Tenant
 
 from . import audit, passwords
 from .accounts import MailContext, send_invitation
+from .device_outbox import request_acl_refresh
 from .errors import N_, UNSET, NotFound, PermissionDenied, ValidationFailed
 from .pagination import Page, paginate
 from .validation import clean_email, clean_text, printable
@@ -225,6 +226,8 @@ def update_member(
             tenant_id=member.tenant_id,
             details=changed,
         )
+    if "role" in changed or "active" in changed:
+        request_acl_refresh(reason="member.update")
     return member
 
 
@@ -251,6 +254,7 @@ def deactivate_member(member: Member, *, actor: Member, now: dt.datetime) -> Non
         object_id=member.id,
         tenant_id=member.tenant_id,
     )
+    request_acl_refresh(reason="member.deactivate")
 
 
 def update_own_profile(member: Member, *, name: str, locale: str | None) -> None:
@@ -261,3 +265,12 @@ def update_own_profile(member: Member, *, name: str, locale: str | None) -> None
         raise ValidationFailed({"locale": N_("Choose one of the listed languages.")})
     member.name = name
     member.locale = locale
+
+
+def update_notification_preferences(member: Member, *, bookings: bool, digest: bool) -> None:
+    """The e-mails one may turn off: booking news, and (managers) the approval digest.
+
+    Rejections and cancellations by someone else are sent whatever the setting.
+    """
+    member.notify_bookings = bool(bookings)
+    member.notify_digest = bool(digest)  # read only for managers (see bookings.digest)

@@ -11,6 +11,7 @@ from app.extensions import db
 from app.models import Member, Qualification, Resource
 
 from . import audit
+from .device_outbox import request_acl_refresh_for_resource
 from .errors import N_, NotFound, PermissionDenied, ValidationFailed
 from .pagination import Page, paginate
 
@@ -100,6 +101,7 @@ def grant_qualification(
             "expires_at": expires_at.isoformat() if expires_at else None,
         },
     )
+    request_acl_refresh_for_resource(resource, reason="qualification.grant")
     return current
 
 
@@ -117,3 +119,4 @@ def revoke_qualification(qualification: Qualification, *, actor: Member, now: dt
         tenant_id=qualification.member.tenant_id,
         details={"member_id": qualification.member_id, "resource": qualification.resource.slug},
     )
+    request_acl_refresh_for_resource(qualification.resource_id, reason="qualification.revoke")

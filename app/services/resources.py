@@ -18,6 +18,7 @@ from app.extensions import db
 from app.models import Member, Privacy, Resource, ResourceKind, ResourceStatus
 
 from . import audit
+from .device_outbox import request_acl_refresh_for_resource
 from .errors import N_, NotFound, PermissionDenied, ValidationFailed
 from .hours import check_opening_hours
 from .pagination import Page, paginate
@@ -86,6 +87,10 @@ def _hours(value: Any) -> tuple[Any, str | None]:
 
 
 DAY = 24 * 60
+#: fields whose change alters what the resource's devices admit
+ACCESS_FIELDS = frozenset(
+    {"status", "opening_hours", "training_required", "booking_required_for_use", "parent", "kind"}
+)
 FIELDS: dict[str, Callable[[Any], tuple[Any, str | None]]] = {
     "name": _text(120),
     "description": _text(2000, required=False, multiline=True),
@@ -249,6 +254,8 @@ def update_resource(
             object_id=resource.slug,
             details=changed,
         )
+    if ACCESS_FIELDS & set(changed):
+        request_acl_refresh_for_resource(resource, reason="resource.update")
     return resource
 
 
@@ -262,6 +269,7 @@ def deactivate_resource(resource: Resource, *, actor: Member, now: dt.datetime) 
     audit.record(
         actor=actor, action="resource.deactivate", object_type="resource", object_id=resource.slug
     )
+    request_acl_refresh_for_resource(resource, reason="resource.deactivate")
 
 
 def reactivate_resource(resource: Resource, *, actor: Member) -> None:
@@ -274,3 +282,4 @@ def reactivate_resource(resource: Resource, *, actor: Member) -> None:
     audit.record(
         actor=actor, action="resource.reactivate", object_type="resource", object_id=resource.slug
     )
+    request_acl_refresh_for_resource(resource, reason="resource.reactivate")

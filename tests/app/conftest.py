@@ -39,7 +39,9 @@ def count(db_session: Any):  # type: ignore[no-untyped-def]
 # -- bookings ----------------------------------------------------------------
 
 BRUSSELS = "Europe/Brussels"
-ALWAYS_OPEN = {day: [["00:00", "24:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+ALWAYS_OPEN = {
+    day: [["00:00", "24:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+}
 
 
 @pytest.fixture
@@ -78,3 +80,13 @@ def book(db_session: Any, facility: Any):  # type: ignore[no-untyped-def]
         return result
 
     return make
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """Fix the booking pages' clock (`app.web.now`): Tuesday 1 December 2026, 09:00 Brussels."""
+    import datetime as dt
+
+    fixed = dt.datetime(2026, 12, 1, 8, 0, tzinfo=dt.UTC)
+    monkeypatch.setattr("app.web.now", lambda: fixed)
+    return fixed

@@ -29,6 +29,9 @@ CHROMIUM_FLAGS = [
 ]
 MANAGER_EMAIL = "e2e-manager@example.org"
 MANAGER_PASSWORD = "e2e manager password"
+# A test module that sets `E2E_SEED_DEMO = True` gets the demo data (`incubator seed-demo`):
+# tenants, people (these passwords), the Fablab with its machines, the kitchen, the room.
+DEMO_PASSWORD = "e2e demo password"
 
 
 def chromium_path() -> str | None:
@@ -58,7 +61,9 @@ def _cli(env: dict[str, str], *args: str, stdin: str | None = None) -> None:
 
 
 @pytest.fixture(scope="module")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def live_server(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[str]:
     instance: Path = tmp_path_factory.mktemp("e2e")
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("INCUBATOR_")}
@@ -77,6 +82,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "--password-stdin",
         stdin=MANAGER_PASSWORD + "\n",
     )
+    if getattr(request.module, "E2E_SEED_DEMO", False):
+        _cli(env, "seed-demo", "--password", DEMO_PASSWORD)
     log = (instance / "server.log").open("w")
     server = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "run", "--port", str(port), "--no-reload"],

@@ -11,7 +11,18 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     # Importing the areas registers their routes on the blueprint (once per process).
-    from . import auth, badges, members, qualifications, resources, tenants  # noqa: F401
+    from . import (  # noqa: F401
+        auth,
+        badges,
+        bookings,
+        calendar_tokens,
+        device_activity,
+        devices,
+        members,
+        qualifications,
+        resources,
+        tenants,
+    )
     from .routing import SLUG, SlugConverter, bp
     from .spec import docs
 

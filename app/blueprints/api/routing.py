@@ -8,6 +8,7 @@ pydantic models, and turns what the handler returns into a response:
 - a model or ORM object: serialised with the declared response model;
 - `Created(obj, location)`: the same, with a `Location` header;
 - a service `Page`: `{"items", "page", "per_page", "total", "pages"}` and a `Link` header;
+- a dict or a dataclass: validated with the declared response model like an object;
 - `None`: 204 No Content.
 """
 
@@ -37,7 +38,7 @@ SLUG = "api_slug"
 
 bp = Blueprint("api", __name__, url_prefix=PREFIX)
 M = TypeVar("M", bound=BaseModel)
-Q = TypeVar("Q", bound=ListQuery)
+Q = TypeVar("Q", bound=BaseModel)
 
 
 class SlugConverter(BaseConverter):
@@ -55,7 +56,8 @@ class Operation:
     tag: str
     description: str = ""
     body: type[BaseModel] | None = None
-    query: type[ListQuery] | None = None
+    body_required: bool = True
+    query: type[BaseModel] | None = None
     response: type[BaseModel] | None = None
     status: int = 200
     errors: tuple[int, ...] = ()
@@ -81,13 +83,17 @@ def api_route(
     summary: str,
     tag: str,
     body: type[BaseModel] | None = None,
-    query: type[ListQuery] | None = None,
+    body_required: bool = True,
+    query: type[BaseModel] | None = None,
     response: type[BaseModel] | None = None,
     status: int = 200,
     description: str = "",
     errors: Sequence[int] = (),
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register `handler` for `method rule`; it receives path values, `body` and `query`."""
+    """Register `handler` for `method rule`; it receives path values, `body` and `query`.
+
+    With `body_required=False` an empty request body stands for `{}` (the model's defaults).
+    """
 
     def decorate(handler: Callable[..., Any]) -> Callable[..., Any]:
         operation = Operation(
@@ -98,6 +104,7 @@ def api_route(
             tag=tag,
             description=description or inspect.getdoc(handler) or "",
             body=body,
+            body_required=body_required,
             query=query,
             response=response,
             status=status,
@@ -110,7 +117,7 @@ def api_route(
             if parsed_query is not None:
                 values["query"] = parsed_query
             if body is not None:
-                values["body"] = read_body(body)
+                values["body"] = read_body(body, required=body_required)
             return respond(operation, handler(**values), parsed_query)
 
         bp.add_url_rule(rule, handler.__name__, view, methods=[method])
@@ -149,6 +156,8 @@ MESSAGES = {
     "datetime_type": N_("Write a moment as ISO-8601, e.g. 2030-03-01T14:30:00+01:00."),
     "datetime_parsing": N_("Write a moment as ISO-8601, e.g. 2030-03-01T14:30:00+01:00."),
     "datetime_from_date_parsing": N_("Write a moment as ISO-8601, e.g. 2030-03-01T14:30:00+01:00."),
+    "float_type": N_("This must be a number."),
+    "float_parsing": N_("This must be a number."),
     "decimal_type": N_("This must be an amount such as 12.50."),
     "decimal_parsing": N_("This must be an amount such as 12.50."),
     "finite_number": N_("This must be an amount such as 12.50."),
@@ -173,7 +182,9 @@ def invalid(errors: list[ErrorDetails]) -> ValidationFailed:
     return ValidationFailed(fields)
 
 
-def read_body(model: type[M]) -> M:
+def read_body(model: type[M], *, required: bool = True) -> M:
+    if not required and not request.get_data():
+        return model.model_validate({})
     if request.mimetype != "application/json":
         raise UnsupportedMediaType(
             gettext("Send the body as JSON, with the header Content-Type: application/json.")
@@ -203,7 +214,7 @@ def page_size(query: ListQuery) -> int:
 # -- writing responses ---------------------------------------------------------
 
 
-def respond(operation: Operation, result: Any, query: ListQuery | None) -> Response:
+def respond(operation: Operation, result: Any, query: BaseModel | None) -> Response:
     if result is None:
         return Response(status=204)
     headers: dict[str, str] = {}
@@ -211,7 +222,7 @@ def respond(operation: Operation, result: Any, query: ListQuery | None) -> Respo
         headers["Location"] = result.location
         result = result.obj
     if isinstance(result, Page):
-        if query is not None:
+        if isinstance(query, ListQuery):
             headers["Link"] = link_header(result, query)
         result = {
             "items": result.items,

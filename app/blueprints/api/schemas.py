@@ -129,6 +129,14 @@ class ListQuery(BaseModel):
 
 # -- tenants -------------------------------------------------------------------
 
+QuotaPlan = Annotated[
+    dict[ResourceKind, Annotated[float, Field(ge=0, le=744)]],
+    Field(
+        description="The quota plan: included hours per month per resource kind, e.g. "
+        '{"room": 8, "kitchen": 10} (a kind left out includes no hours); null: no quota.'
+    ),
+]
+
 
 class TenantCreate(Body):
     name: Name
@@ -137,6 +145,10 @@ class TenantCreate(Body):
     contract_start: dt.date | None = None
     contract_end: dt.date | None = None
     public_opt_in: bool = False
+    quota_hours: QuotaPlan | None = None
+    allow_overage: bool = Field(
+        default=False, description="Bookings may go past the included hours (billed as overage)."
+    )
 
 
 class TenantUpdate(PatchBody):
@@ -146,6 +158,8 @@ class TenantUpdate(PatchBody):
     contract_start: dt.date | None = None
     contract_end: dt.date | None = None
     public_opt_in: bool = Field(default=ABSENT)
+    quota_hours: QuotaPlan | None = None
+    allow_overage: bool = Field(default=ABSENT)
     active: bool = Field(
         default=ABSENT, description="false deactivates (its members' logins and tokens end)."
     )
@@ -160,6 +174,10 @@ class TenantOut(Out):
     contract_start: dt.date | None
     contract_end: dt.date | None
     public_opt_in: bool
+    quota_hours: dict[str, float] | None = Field(
+        description="Included hours per month per resource kind; null: no quota."
+    )
+    allow_overage: bool
     deactivated_at: Instant | None
     created_at: Instant
     updated_at: Instant

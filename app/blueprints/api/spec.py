@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from .routing import OPERATIONS, Operation
-from .schemas import MAX_ID, SLUG_PATTERN, Error
+from .schemas import MAX_ID, SLUG_PATTERN, Error, PageOf
 
 REF = "#/components/schemas/{model}"
 Mode = Literal["validation", "serialization"]
@@ -40,9 +40,19 @@ plus `fields` (which field is wrong and why, with 422) or `rule` where they appl
 Objects of another tenant answer 404, exactly like objects that do not exist.
 
 **Time.** Responses give every instant in UTC, as ISO-8601 with the `Z` offset
-(e.g. `2030-03-01T13:30:00Z`); dates are `YYYY-MM-DD`. In requests, an instant with an
-offset is that instant; one without an offset is facility-local time (Europe/Brussels
-unless configured otherwise).
+(e.g. `2030-03-01T13:30:00Z`), except bookings and availability, which give the
+facility's offset so the local wall time reads directly (e.g. `2030-03-01T14:30:00+01:00`);
+dates are `YYYY-MM-DD`. In requests, an instant with an offset is that instant; one
+without an offset is facility-local time (Europe/Brussels unless configured otherwise).
+A local booking time that does not exist or happens twice (the daylight-saving changes)
+is refused with 422 and `rule: "local_time"`: send it with its offset.
+
+**Bookings** refused by a business rule answer 422 with a stable `rule` code (such as
+`min_length`, `max_length`, `granularity`, `lead_time`, `horizon`, `in_past`,
+`opening_hours`, `closed`, `quota_exceeded`, `training_required`, `not_bookable`,
+`resource_unavailable`, `recurrence`, `local_time`, `change_notice`, `interval`) and a
+message in the member's language; a clash with another booking answers 409 with the
+periods in the way in `conflicts`.
 
 **Lists** are paginated with `?page=` (from 1) and `?per_page=`, answer
 `{"items", "page", "per_page", "total", "pages"}` and carry an RFC 8288 `Link` header
@@ -58,6 +68,10 @@ TAGS = [
     {"name": "resources", "description": "Rooms, the kitchen, the Fablab and its machines."},
     {"name": "badges", "description": "RFID cards and fobs that open doors and machines."},
     {"name": "qualifications", "description": "Who is trained on which machine."},
+    {"name": "bookings", "description": "Booking rooms, the kitchen and machines; free/busy."},
+    {"name": "calendars", "description": "Secret calendar feed links (iCal), one per device."},
+    {"name": "devices", "description": "The Pis at doors and machines; remote commands."},
+    {"name": "activity", "description": "Access events and machine sessions the devices report."},
     {"name": "meta", "description": "This document."},
 ]
 
@@ -66,12 +80,23 @@ ERROR_RESPONSES: dict[int, tuple[str, str]] = {
     401: ("Unauthorized", "No valid API token (a `WWW-Authenticate: Bearer` challenge)."),
     403: ("Forbidden", "The token's member may not do this."),
     404: ("NotFound", "No such object, or one the token's member may not see."),
-    409: ("Conflict", "The change clashes with the current state."),
+    409: (
+        "Conflict",
+        "The change clashes with the current state (bookings: `conflicts` lists the periods).",
+    ),
     415: ("UnsupportedMediaType", "The body was not sent as `application/json`."),
-    422: ("Invalid", "Some fields are not valid: `fields` says which and why."),
+    422: (
+        "Invalid",
+        "Some fields are not valid (`fields` says which and why), or a business rule "
+        "refused the request (`rule` names it).",
+    ),
 }
 
-SUCCESS = {200: "The object as it is now.", 201: "Created: the new object."}
+SUCCESS = {
+    200: "The object as it is now.",
+    201: "Created: the new object.",
+    202: "Accepted: queued, with an id to read its state back.",
+}
 
 PATH_PARAMETER = re.compile(r"<(?:(?P<converter>\w+)(?:\([^)]*\))?:)?(?P<name>\w+)>")
 PARAMETER_SCHEMAS: dict[str, dict[str, Any]] = {
@@ -155,8 +180,9 @@ def _error_statuses(op: Operation, has_path_parameters: bool) -> list[int]:
 def _success(op: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
     if op.response is None:
         return {"description": "Done; no content."}
+    paged = issubclass(op.response, PageOf)
     answer: dict[str, Any] = {
-        "description": "One page of items." if op.query is not None else SUCCESS[op.status],
+        "description": "One page of items." if paged else SUCCESS[op.status],
         "content": {"application/json": {"schema": refs[(op.response, "serialization")]}},
     }
     headers: dict[str, Any] = {}
@@ -165,7 +191,7 @@ def _success(op: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
             "description": "The URL of the created object.",
             "schema": {"type": "string", "format": "uri"},
         }
-    if op.query is not None:
+    if paged:
         headers["Link"] = {
             "description": 'RFC 8288 links: rel="next", "prev", "first", "last".',
             "schema": {"type": "string"},
@@ -204,7 +230,7 @@ def build_document(
             )
         if op.body is not None:
             operation["requestBody"] = {
-                "required": True,
+                "required": op.body_required,
                 "content": {"application/json": {"schema": refs[(op.body, "validation")]}},
             }
         responses = {str(op.status): _success(op, refs)}

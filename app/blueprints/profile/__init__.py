@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, make_response, redirect, render_template, session, url_for
+from flask import (
+    Blueprint,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import login_required, login_user
 
 from app.errors import translate
 from app.services import accounts, api_tokens
 from app.services.errors import NotFound, ValidationFailed
-from app.services.members import update_own_profile
+from app.services.members import update_notification_preferences, update_own_profile
 from app.web import actor, commit, field_errors, now
 
-from .forms import PasswordForm, ProfileForm, TokenForm
+from .forms import NotificationForm, PasswordForm, ProfileForm, TokenForm
 
 bp = Blueprint("profile", __name__, url_prefix="/profile")
 
@@ -28,7 +37,19 @@ def _render(**forms):
     forms.setdefault("profile_form", ProfileForm(obj=member, locale=member.locale or ""))
     forms.setdefault("password_form", PasswordForm())
     forms.setdefault("token_form", TokenForm())
+    forms.setdefault("notification_form", _notification_form())
     return render_template("profile/index.html", tokens=api_tokens.list_api_tokens(member), **forms)
+
+
+def _notification_form(formdata: object = None) -> NotificationForm:
+    member = actor()
+    form = NotificationForm(
+        formdata=formdata,
+        data={"notify_bookings": member.notify_bookings, "notify_digest": member.notify_digest},
+    )
+    if not member.is_manager:
+        del form.notify_digest  # the digest of pending approvals is for managers
+    return form
 
 
 @bp.get("/")
@@ -51,6 +72,21 @@ def update():
             flash(_("Your profile is saved."))
             return redirect(url_for("profile.index"))
     return _render(profile_form=form), 422
+
+
+@bp.post("/notifications")
+def notifications():
+    form = _notification_form(formdata=request.form)
+    if not form.validate_on_submit():
+        return _render(notification_form=form), 422
+    member = actor()
+    digest = form.notify_digest.data if "notify_digest" in form else member.notify_digest
+    update_notification_preferences(
+        member, bookings=bool(form.notify_bookings.data), digest=bool(digest)
+    )
+    commit()
+    flash(_("Your e-mail preferences are saved."))
+    return redirect(url_for("profile.index"))
 
 
 @bp.post("/password")

@@ -2,7 +2,7 @@ import datetime as dt
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, SelectField, StringField
+from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from app.labels import choices
@@ -42,3 +42,11 @@ class TokenForm(FlaskForm):
         if self.expires.data == "never":
             return None
         return now + dt.timedelta(days=int(self.expires.data or "90"))
+
+
+class NotificationForm(FlaskForm):
+    notify_bookings = BooleanField(
+        _l("E-mail me when my booking is approved, moved by someone else or released"),
+        description=_l("Rejections and cancellations by someone else are always sent."),
+    )
+    notify_digest = BooleanField(_l("A daily e-mail listing the booking requests to approve"))

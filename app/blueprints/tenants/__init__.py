@@ -11,7 +11,7 @@ from app.services import tenants as service
 from app.services.errors import ValidationFailed
 from app.web import actor, commit, field_errors, now, page_arg
 
-from .forms import TenantForm
+from .forms import TenantForm, quota_data
 
 bp = Blueprint("tenants", __name__, url_prefix="/manage/tenants")
 
@@ -43,6 +43,8 @@ def create():
                 contract_start=form.contract_start.data,
                 contract_end=form.contract_end.data,
                 public_opt_in=bool(form.public_opt_in.data),
+                quota_hours=form.quota_hours(),
+                allow_overage=bool(form.allow_overage.data),
             )
         except ValidationFailed as exc:
             field_errors(form, exc.fields, translate)
@@ -57,7 +59,7 @@ def create():
 @bp.route("/<int:tenant_id>", methods=["GET", "POST"])
 def edit(tenant_id: int):
     tenant = service.get_tenant(actor(), tenant_id)
-    form = TenantForm(obj=tenant, sector=tenant.sector.value)
+    form = TenantForm(obj=tenant, sector=tenant.sector.value, **quota_data(tenant))
     if form.validate_on_submit():
         try:
             service.update_tenant(
@@ -69,6 +71,8 @@ def edit(tenant_id: int):
                 contract_start=form.contract_start.data,
                 contract_end=form.contract_end.data,
                 public_opt_in=bool(form.public_opt_in.data),
+                quota_hours=form.quota_hours(),
+                allow_overage=bool(form.allow_overage.data),
                 now=now(),
             )
         except ValidationFailed as exc:

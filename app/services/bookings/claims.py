@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from app.extensions import db
 from app.models import Booking, BookingClaim, Resource
@@ -64,17 +64,34 @@ def conflict_error(conflicts: list[Booking] | list[tuple[dt.datetime, dt.datetim
     return error
 
 
+# PostgreSQL checks an exclusion constraint after inserting the index entry, so two
+# transactions inserting overlapping claims at once can each wait for the other: one
+# of them is then refused with a deadlock error instead of a constraint violation.
+DEADLOCK_DETECTED = "40P01"
+
+
+def _lost_a_race(exc: DBAPIError) -> bool:
+    if isinstance(exc, IntegrityError):
+        return True
+    return getattr(exc.orig, "sqlstate", None) == DEADLOCK_DETECTED
+
+
 def place_claims(booking: Booking) -> None:
-    """Write the booking's claims; the database refuses them if anything overlaps."""
+    """Write the booking's claims; the database refuses them if anything overlaps.
+
+    A refusal (a race the check above could not see) is a Conflict, and it leaves the
+    transaction failed: the edge that turns the Conflict into an answer rolls it back.
+    """
     block_start, block_end = claim_window(booking.resource, booking.start, booking.end)
     booking.claims = [
         BookingClaim(resource_id=resource.id, block_start=block_start, block_end=block_end)
         for resource in claimed_resources(booking.resource)
     ]
     try:
-        with db.session.begin_nested():
-            db.session.flush()
-    except IntegrityError as exc:
+        db.session.flush()
+    except DBAPIError as exc:
+        if not _lost_a_race(exc):
+            raise
         raise conflict_error([(booking.start, booking.end)]) from exc
 
 

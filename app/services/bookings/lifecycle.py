@@ -14,6 +14,7 @@ from app.extensions import db
 from app.models import Booking, BookingSeries, BookingStatus, Member, Resource, Role
 
 from .. import audit
+from ..device_outbox import request_acl_refresh_for_resource
 from ..errors import N_, NotFound, PermissionDenied, RuleViolation, ValidationFailed
 from ..validation import clean_text
 from . import notify
@@ -86,12 +87,25 @@ def _request(
 
 
 def release_overdue(
-    resource: Resource, start: dt.datetime, end: dt.datetime, now: dt.datetime, facility: Facility
-) -> None:
-    """Bookings past their check-in deadline are free slots already; make it so in the table."""
-    for booking in find_conflicts(resource, start, end):
+    resource: Resource,
+    start: dt.datetime,
+    end: dt.datetime,
+    now: dt.datetime,
+    facility: Facility,
+    *,
+    ignore_booking_ids: frozenset[int] = frozenset(),
+) -> list[Booking]:
+    """Bookings past their check-in deadline are free slots already; make it so in the table.
+
+    Returns the bookings still in the way (one conflict query serves both purposes).
+    """
+    in_the_way: list[Booking] = []
+    for booking in find_conflicts(resource, start, end, ignore_booking_ids=set(ignore_booking_ids)):
         if booking.is_overdue_for_checkin(now):
             _mark_no_show(booking, now, facility)
+        else:
+            in_the_way.append(booking)
+    return in_the_way
 
 
 def _mark_no_show(booking: Booking, now: dt.datetime, facility: Facility) -> None:
@@ -99,6 +113,7 @@ def _mark_no_show(booking: Booking, now: dt.datetime, facility: Facility) -> Non
     drop_claims(booking)
     booking.touch(now)
     notify.booking_changed(booking, event="no_show", actor=None, facility=facility)
+    request_acl_refresh_for_resource(booking.resource_id, reason="booking.no_show")
 
 
 def _clean_title(title: str) -> str:
@@ -166,9 +181,8 @@ def create_booking(
             phase=Phase.CREATE,
         )
         check_rules(request, skip=("check_closures",))
-        release_overdue(resource, occurrence.start, occurrence.end, now, facility)
+        blocking = release_overdue(resource, occurrence.start, occurrence.end, now, facility)
         closed = find_closure(resource, occurrence.start, occurrence.end) is not None
-        blocking = find_conflicts(resource, occurrence.start, occurrence.end)
         if closed or blocking:
             if series is not None and skip_conflicts:
                 result.skipped.append(occurrence)
@@ -208,6 +222,7 @@ def create_booking(
             N_("Every occurrence of this series conflicts with another booking."),
             rule="conflict",
         )
+    request_acl_refresh_for_resource(resource, reason="booking.create")
     if actor.is_manager and member.id != actor.id:
         audit.record(
             actor=actor,
@@ -307,8 +322,9 @@ def move_booking(
             phase=Phase.MOVE,
         )
         check_rules(request)
-        release_overdue(target.resource, new_start, new_end, now, facility)
-        found = find_conflicts(target.resource, new_start, new_end, ignore_booking_ids=set(ids))
+        found = release_overdue(
+            target.resource, new_start, new_end, now, facility, ignore_booking_ids=ids
+        )
         conflicts.extend((b.start, b.end) for b in found)
         if target.tenant is not None:
             check_quota(
@@ -328,6 +344,8 @@ def move_booking(
         target.touch(now)
         place_claims(target)
         notify.booking_changed(target, event="moved", actor=actor, facility=facility)
+    for resource_id in {t.resource_id for t, _s, _e in planned}:
+        request_acl_refresh_for_resource(resource_id, reason="booking.move")
     _audit_if_staff(actor, booking, "booking.move", {"scope": scope.value, "count": len(planned)})
     return [t for t, _s, _e in planned]
 
@@ -358,6 +376,8 @@ def cancel_booking(
         drop_claims(target)
         target.touch(now)
         notify.booking_changed(target, event="cancelled", actor=actor, facility=facility)
+    for resource_id in {t.resource_id for t in targets}:
+        request_acl_refresh_for_resource(resource_id, reason="booking.cancel")
     _audit_if_staff(
         actor,
         booking,
@@ -399,6 +419,7 @@ def approve_booking(
     booking.decided_at = now
     booking.touch(now)
     notify.booking_changed(booking, event="approved", actor=actor, facility=facility)
+    request_acl_refresh_for_resource(booking.resource_id, reason="booking.approve")
     _audit_if_staff(actor, booking, "booking.approve", {})
 
 
@@ -416,6 +437,7 @@ def reject_booking(
     drop_claims(booking)
     booking.touch(now)
     notify.booking_changed(booking, event="rejected", actor=actor, facility=facility)
+    request_acl_refresh_for_resource(booking.resource_id, reason="booking.reject")
     _audit_if_staff(actor, booking, "booking.reject", {"reason": booking.note})
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
@@ -24,6 +24,7 @@ from app.models import (
 
 from ..errors import N_, ValidationFailed
 from ..pagination import Page, paginate
+from .claims import claim_window, claimed_resources
 from .hours import open_intervals
 
 MAX_RANGE = dt.timedelta(days=370)
@@ -107,26 +108,31 @@ def _merge(
 def busy_intervals(
     resource: Resource, start: dt.datetime, end: dt.datetime, *, now: dt.datetime
 ) -> list[Interval]:
-    """What holds the resource in [start, end): bookings (own claims) and closures.
+    """What keeps the resource from being booked in [start, end): bookings and closures.
 
-    A booking past its check-in deadline already counts as free, before the
-    jobs runner gets to release it.
+    The same things the booking rules check: claims on the resource and on its
+    children (a booking of the whole Fablab cannot be made while one of its
+    machines is booked; a Fablab booking claims each machine too), closures of
+    the resource, its parent, its children and the building. A booking past its
+    check-in deadline already counts as free, before the jobs runner releases it.
     """
     claims = db.session.scalars(
         select(BookingClaim)
         .options(joinedload(BookingClaim.booking).joinedload(Booking.resource))
         .where(
-            BookingClaim.resource_id == resource.id,
+            BookingClaim.resource_id.in_([r.id for r in claimed_resources(resource)]),
             BookingClaim.block_start < end,
             BookingClaim.block_end > start,
         )
     )
+    bookings = {c.booking.id: c.booking for c in claims}.values()
     intervals = [
-        Interval(c.booking.start, c.booking.end, "booked", c.booking)
-        for c in claims
-        if c.booking.status in HOLDING_STATUSES and not c.booking.is_overdue_for_checkin(now)
+        Interval(b.start, b.end, "booked", b)
+        for b in bookings
+        if b.status in HOLDING_STATUSES and not b.is_overdue_for_checkin(now)
     ]
     ids = [resource.id] + ([resource.parent_id] if resource.parent_id else [])
+    ids += [child.id for child in resource.children]
     closures = db.session.scalars(
         select(Closure).where(
             or_(Closure.resource_id.is_(None), Closure.resource_id.in_(ids)),
@@ -147,7 +153,11 @@ def free_intervals(
     zone: ZoneInfo,
     building_hours: dict[str, Any],
 ) -> list[tuple[dt.datetime, dt.datetime]]:
-    """Open and not taken: opening hours minus bookings (with their buffers) and closures."""
+    """Open and not taken: opening hours minus bookings (with buffers) and closures.
+
+    Every booking made inside a free interval passes the conflict check: around
+    each booking's claim the new booking's own buffers are kept free too.
+    """
     hours = resource.opening_hours
     if hours is None and resource.parent is not None:
         hours = resource.parent.opening_hours
@@ -160,9 +170,15 @@ def free_intervals(
     )
     before = dt.timedelta(minutes=resource.buffer_before_minutes)
     after = dt.timedelta(minutes=resource.buffer_after_minutes)
-    taken = _merge(
-        [(i.start - before, i.end + after) for i in busy_intervals(resource, start, end, now=now)]
-    )
+    taken: list[tuple[dt.datetime, dt.datetime]] = []
+    for busy in busy_intervals(resource, start - before, end + after, now=now):
+        if busy.booking is None:  # closures are checked without buffers
+            taken.append((busy.start, busy.end))
+            continue
+        # A new booking [s, e) claims [s - before, e + after): it must not touch this claim.
+        claim_start, claim_end = claim_window(busy.booking.resource, busy.start, busy.end)
+        taken.append((claim_start - after, claim_end + before))
+    taken = _merge(taken)
     free: list[tuple[dt.datetime, dt.datetime]] = []
     for o_start, o_end in opened:
         cursor = max(o_start, start)
@@ -190,3 +206,105 @@ def label_for(booking: Booking, viewer: Member) -> str:
     if privacy == Privacy.COMPANY_AND_MEMBER:
         return f"{booking.tenant.name}: {booking.booked_for.name}"
     return ""
+
+
+# -- lists for the booking pages ------------------------------------------------
+
+ACTIVE_STATUSES = (BookingStatus.PENDING, BookingStatus.CONFIRMED)
+
+
+def _upcoming_or_past(
+    query: Select[tuple[Booking]], *, upcoming: bool, now: dt.datetime
+) -> Select[tuple[Booking]]:
+    """Upcoming: still holding a slot and not over, soonest first; past: the rest, latest first."""
+    active = Booking.status.in_(ACTIVE_STATUSES) & (Booking.end > now)
+    if upcoming:
+        return query.where(active).order_by(Booking.start, Booking.id)
+    return query.where(~active).order_by(Booking.start.desc(), Booking.id.desc())
+
+
+def member_bookings(
+    member: Member, *, upcoming: bool, now: dt.datetime, page: int = 1, per_page: int = 50
+) -> Page[Booking]:
+    """The bookings a member made or is booked for, whatever their role."""
+    query = visible_bookings_query(member).where(
+        or_(Booking.booked_by_id == member.id, Booking.booked_for_id == member.id)
+    )
+    return paginate(
+        _upcoming_or_past(query, upcoming=upcoming, now=now), page=page, per_page=per_page
+    )
+
+
+def company_bookings(
+    actor: Member,
+    *,
+    upcoming: bool,
+    now: dt.datetime,
+    tenant_id: int | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> Page[Booking]:
+    """A tenant admin's company's bookings; managers see every tenant's (or one's)."""
+    query = visible_bookings_query(actor)
+    if not actor.is_manager:
+        query = query.where(Booking.tenant_id == actor.tenant_id)
+    elif tenant_id is not None:
+        query = query.where(Booking.tenant_id == tenant_id)
+    return paginate(
+        _upcoming_or_past(query, upcoming=upcoming, now=now), page=page, per_page=per_page
+    )
+
+
+def count_pending_approvals(actor: Member) -> int:
+    if not actor.is_manager:
+        return 0
+    return int(
+        db.session.scalar(
+            select(func.count()).select_from(Booking).where(Booking.status == BookingStatus.PENDING)
+        )
+        or 0
+    )
+
+
+def series_occurrences(booking: Booking, viewer: Member) -> list[Booking]:
+    """Every occurrence of the booking's series that the viewer may see, in order."""
+    if booking.series_id is None:
+        return []
+    return list(
+        db.session.scalars(
+            visible_bookings_query(viewer)
+            .where(Booking.series_id == booking.series_id)
+            .order_by(Booking.start, Booking.id)
+        )
+    )
+
+
+def bookable_resources() -> list[Resource]:
+    """Active, bookable resources, each top-level one followed by its children."""
+    items = list(
+        db.session.scalars(
+            select(Resource)
+            .where(Resource.active.is_(True), Resource.bookable.is_(True))
+            .order_by(Resource.name, Resource.id)
+        )
+    )
+    listed = {r.id for r in items}
+    ordered: list[Resource] = []
+    for resource in items:
+        if resource.parent_id is None or resource.parent_id not in listed:
+            ordered.append(resource)
+            ordered.extend(c for c in items if c.parent_id == resource.id)
+    return ordered
+
+
+def checkin_open(booking: Booking, now: dt.datetime) -> bool:
+    """Can the booking be checked in right now (the same window `lifecycle.check_in` allows)?"""
+    from .lifecycle import CHECKIN_EARLY
+
+    deadline = booking.checkin_deadline()
+    return (
+        deadline is not None
+        and booking.status == BookingStatus.CONFIRMED
+        and booking.checked_in_at is None
+        and booking.start - CHECKIN_EARLY <= now <= deadline
+    )

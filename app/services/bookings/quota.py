@@ -25,9 +25,13 @@ BILLABLE_STATUSES = (BookingStatus.CONFIRMED, BookingStatus.NO_SHOW, BookingStat
 
 
 def billed_by_booking(resource: Resource) -> bool:
-    if not resource.bookable:
+    return _billed(resource.bookable, resource.kind, resource.booking_required_for_use)
+
+
+def _billed(bookable: bool, kind: ResourceKind, booking_required_for_use: bool) -> bool:
+    if not bookable:
         return False
-    return resource.kind != ResourceKind.MACHINE or resource.booking_required_for_use
+    return kind != ResourceKind.MACHINE or booking_required_for_use
 
 
 def month_bounds(moment: dt.datetime, zone: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
@@ -56,8 +60,16 @@ def billable_hours(
     uses it, so two requests cannot together slip past a plan.
     """
     statuses = list(BILLABLE_STATUSES) + ([BookingStatus.PENDING] if include_pending else [])
+    # Only the columns needed, not whole objects: a month can hold many bookings, and
+    # this runs on every booking of a company with a plan.
     query = (
-        select(Booking, Resource)
+        select(
+            Booking.start,
+            Booking.end,
+            Resource.bookable,
+            Resource.kind,
+            Resource.booking_required_for_use,
+        )
         .join(Resource, Booking.resource_id == Resource.id)
         .where(
             Booking.tenant_id == tenant_id,
@@ -72,9 +84,9 @@ def billable_hours(
     if exclude_booking_ids:
         query = query.where(and_(Booking.id.not_in(exclude_booking_ids)))
     total = Decimal(0)
-    for booking, resource in db.session.execute(query):
-        if billed_by_booking(resource):
-            total += _hours(max(booking.start, start), min(booking.end, end))
+    for booking_start, booking_end, *billing in db.session.execute(query):
+        if _billed(*billing):
+            total += _hours(max(booking_start, start), min(booking_end, end))
     return total
 
 
