@@ -209,7 +209,7 @@ class DynsecClient:
         batch_id, _, index_text = str(response.get("correlationData", "")).partition(":")
         with self._lock:
             batch = self._batches.get(batch_id)
-            if batch is None or not index_text.isdigit():
+            if batch is None or not index_text.isdigit() or int(index_text) >= batch.size:
                 return  # another client's answer, or one we stopped waiting for
             batch.responses[int(index_text)] = response
             if len(batch.responses) >= batch.size:
@@ -238,9 +238,9 @@ class DynsecClient:
 
         An existing account gets the new password, and the broker disconnects
         whoever is logged in with the old one. Refuses to touch an account that
-        is not a device's.
+        is not a device's. An id outside the contract's pattern is a ValueError.
         """
-        existing = self.get_client(device_id)
+        existing = self.get_client(topics.check_device_id(device_id))
         if existing is not None and not existing.is_device:
             raise DynsecError(
                 f"{device_id!r} is a broker account that is not a device's; not touched",

@@ -400,6 +400,9 @@ def test_a_row_with_a_wrong_key_or_no_secret_is_refused_untouched(dynsec, device
     assert row.secret is not None
     with pytest.raises(AccountRowError):
         apply_account_row(dynsec, _row(device_id(), AccountChange.UPSERT), secret_key=SEALING_KEY)
+    hostile = _row("Not/A#Device", AccountChange.DELETE)
+    with pytest.raises(AccountRowError):
+        apply_account_row(dynsec, hostile, secret_key=SEALING_KEY)
 
 
 # -- the broker's own persistence ------------------------------------------------------------
