@@ -120,15 +120,15 @@ class BrokerAccounts:
         try:
             self._apply_row(dynsec, row)
         except AccountRowError as exc:  # the row itself is unusable: done, with the reason
-            row.done_at, row.last_error = now, str(exc)[:300]
+            row.done_at, row.last_error, row.secret = now, str(exc)[:300], None
             db.session.commit()
             self._metrics.outbox_rows.inc(kind="account", outcome="refused")
             log.error("account row %d not applied: %s", row.id, exc)
             return True
         except DynsecError as exc:
             row.last_error = str(exc)[:300]
-            if row.attempts >= MAX_ATTEMPTS:
-                row.done_at = now
+            if row.attempts >= MAX_ATTEMPTS:  # given up: the sealed password goes too
+                row.done_at, row.secret = now, None
             db.session.commit()
             self._metrics.outbox_rows.inc(kind="account", outcome="retry")
             self._pause(f"account row {row.id}: {exc}")

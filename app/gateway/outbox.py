@@ -8,7 +8,11 @@ Every ``GATEWAY_OUTBOX_POLL_S`` (about 250 ms) it
 3. publishes each concerned device's allow-list, signed and retained, with a
    version one above the last (persisted before the publish);
 4. sends commands: signed, never retained, with an MQTT 5 message expiry;
-5. once a second, marks commands nobody answered as expired.
+5. applies ``account`` rows to the broker (`BrokerAccounts`);
+6. once a second, marks commands nobody answered as expired.
+
+It commits after every step, so it never holds the locks of two steps at once
+(the ingest worker and the web lock some of the same rows).
 
 A full republish (every device) runs after each (re)connect, so a broker that
 lost its retained messages gets them back.

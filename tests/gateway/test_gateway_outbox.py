@@ -325,7 +325,9 @@ def test_an_unanswered_command_expires(worker, db_session, monkeypatch, door, ma
 
 
 def account_row(db_session, device_id, reason="account.upsert"):
-    row = DeviceOutbox(kind=OutboxKind.ACCOUNT, device_id=device_id, reason=reason)
+    row = DeviceOutbox(
+        kind=OutboxKind.ACCOUNT, device_id=device_id, reason=reason, secret="f1:sealed"
+    )
     db_session.add(row)
     db_session.commit()
     return row
@@ -383,5 +385,6 @@ def test_account_rows_are_applied_in_order(metrics, db_session, door, make_devic
     assert applied == [rows[0].id, "timeout"]
     assert (rows[0].done_at is not None, rows[0].last_error) == (True, None)
     assert (rows[1].done_at is not None, rows[1].last_error) == (True, "no password left")
+    assert (rows[1].secret, rows[2].secret) == (None, "f1:sealed")  # given up / to retry
     assert (rows[2].done_at, rows[2].attempts, rows[2].last_error) == (None, 1, "no answer")
     assert accounts.busy
