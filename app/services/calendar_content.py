@@ -21,7 +21,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Row, ScalarSelect, Select, bindparam, case, func, or_, select
+from sqlalchemy import ColumnElement, Row, ScalarSelect, Select, bindparam, func, or_, select
 from sqlalchemy.orm import aliased
 
 from app.extensions import db
@@ -182,8 +182,9 @@ class FeedView:
 # -- looking a link up, with its data version ---------------------------------------
 
 
-def link_lookup() -> Select[Any]:
-    """One statement: the link, what its access depends on, and its feed's data version.
+def link_lookup(scope: CalendarScope) -> Select[Any]:
+    """One statement for links of `scope`: the link, what its access depends on, and
+    its feed's data version.
 
     The data version is what the cache key needs to change whenever the feed's
     content may have changed. Every change to a booking touches its `updated_at`
@@ -196,6 +197,9 @@ def link_lookup() -> Select[Any]:
     key as well.
 
     Plain table columns, no ORM entities: a polled feed costs this one statement.
+    One statement per scope, holding only that scope's maxima, because PostgreSQL
+    plans it again at nearly every request (psycopg forgets prepared statements
+    at every rollback) and each subquery adds to that.
     """
     token, member = CalendarToken.__table__.c, Member.__table__.c
     tenant, resource = Tenant.__table__.c, Resource.__table__.c
@@ -204,10 +208,22 @@ def link_lookup() -> Select[Any]:
     def newest(*where: ColumnElement[bool]) -> ScalarSelect[Any]:
         return select(func.max(booking.updated_at)).where(*where).scalar_subquery()
 
-    def only_for(scope: CalendarScope, value: ScalarSelect[Any], name: str) -> Any:
-        # Evaluated only for links of that scope: both databases skip a CASE branch not taken.
-        return case((token.scope == scope.value, value)).label(name)
-
+    scope_maxima = {
+        CalendarScope.MEMBER: [
+            newest(booking.booked_by_id == token.member_id),
+            newest(booking.booked_for_id == token.member_id),
+        ],
+        CalendarScope.TENANT: [newest(booking.tenant_id == member.tenant_id)],
+        CalendarScope.RESOURCE: [
+            newest(booking.resource_id == token.resource_id),
+            newest(booking.resource_id == resource.parent_id),
+        ],
+        CalendarScope.SITE: [newest()],
+    }[scope]
+    name_maxima = [
+        select(func.max(table.c.updated_at)).scalar_subquery()
+        for table in (Resource.__table__, Tenant.__table__, Member.__table__)
+    ]
     return (
         select(
             token.id,
@@ -229,58 +245,23 @@ def link_lookup() -> Select[Any]:
             resource.name.label("resource_name"),
             resource.active.label("resource_active"),
             resource.parent_id,
-            only_for(CalendarScope.MEMBER, newest(booking.booked_by_id == token.member_id), "v_by"),
-            only_for(
-                CalendarScope.MEMBER, newest(booking.booked_for_id == token.member_id), "v_for"
-            ),
-            only_for(
-                CalendarScope.TENANT, newest(booking.tenant_id == member.tenant_id), "v_tenant"
-            ),
-            only_for(
-                CalendarScope.RESOURCE,
-                newest(booking.resource_id == token.resource_id),
-                "v_resource",
-            ),
-            only_for(
-                CalendarScope.RESOURCE,
-                newest(booking.resource_id == resource.parent_id),
-                "v_parent",
-            ),
-            only_for(CalendarScope.SITE, newest(), "v_site"),
-            *(
-                select(func.max(table.c.updated_at)).scalar_subquery().label(name)
-                for table, name in (
-                    (Resource.__table__, "v_resources"),
-                    (Tenant.__table__, "v_tenants"),
-                    (Member.__table__, "v_members"),
-                )
-            ),
+            *(value.label(f"{VERSION}{n}") for n, value in enumerate(scope_maxima + name_maxima)),
         )
         .select_from(
             CalendarToken.__table__.join(Member.__table__, token.member_id == member.id)
             .outerjoin(Tenant.__table__, member.tenant_id == tenant.id)
             .outerjoin(Resource.__table__, token.resource_id == resource.id)
         )
-        .where(token.token_hash == bindparam("token_hash"))
+        .where(token.token_hash == bindparam("token_hash"), token.scope == scope.value)
     )
 
 
-VERSION_COLUMNS = (
-    "v_by",
-    "v_for",
-    "v_tenant",
-    "v_resource",
-    "v_parent",
-    "v_site",
-    "v_resources",
-    "v_tenants",
-    "v_members",
-)
+VERSION = "version_"
 
 
 def data_version(link: Row[Any]) -> tuple[tuple[Any, ...], dt.datetime | None]:
     """The version columns of a `link_lookup()` row, and the newest change among them."""
-    version = tuple(getattr(link, name) for name in VERSION_COLUMNS)
+    version = tuple(value for key, value in link._mapping.items() if key.startswith(VERSION))
     stamps = [value for value in version if value is not None]
     return version, max(stamps) if stamps else None
 

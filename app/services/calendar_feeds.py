@@ -2,13 +2,14 @@
 
 A link (`CalendarToken`) is 192 random bits, shown once and stored as a
 SHA-256, like an API token. It serves one scope: my bookings, my company's, one
-resource's (privacy-filtered), or all of them (managers). A link stops working
-when it is revoked, when its member or tenant is deactivated or the tenant's
+resource's (privacy-filtered), or all of them (managers); its first characters
+say which (`cal_m_`, `cal_t_`, `cal_r_`, `cal_s_`). A link stops working when
+it is revoked, when its member or tenant is deactivated or the tenant's
 contract has ended, or when its member may no longer see that scope.
 
 The feed's bytes are built by `calendars.build_feed` (see `calendar_content`)
 and cached in this process per data version, so a calendar client polling an
-unchanged feed costs two small queries, not a rebuild.
+unchanged feed costs one query, not a rebuild.
 """
 
 from __future__ import annotations
@@ -128,7 +129,7 @@ def create_calendar_token(
         raise ValidationFailed(
             {"name": N_("You have too many calendar links. Revoke the ones you no longer use.")}
         )
-    secret = new_secret(TOKEN_PREFIX, SECRET_BYTES)
+    secret = _new_secret(chosen)
     token = CalendarToken(
         member=member,
         name=name,
@@ -196,7 +197,7 @@ def rotate_calendar_token(
         if error:
             raise ValidationFailed({"name": error})
     old.revoked_at = now
-    secret = new_secret(TOKEN_PREFIX, SECRET_BYTES)
+    secret = _new_secret(old.scope)
     token = CalendarToken(
         member=member,
         name=name or old.name,
@@ -241,7 +242,11 @@ class FeedLink:
 
 
 # Built once: a statement made anew costs more to compile and cache than to run.
-_LOOKUP = link_lookup()
+_LOOKUPS = {scope: link_lookup(scope) for scope in CalendarScope}
+# The secret says which scope it serves ("cal_r_..."), so its lookup holds only
+# what that scope needs. It gives nothing away: whoever has it has the feed.
+_MARKS = {scope: scope.value[0] for scope in CalendarScope}
+_SCOPE_OF_MARK = {mark: scope for scope, mark in _MARKS.items()}
 
 
 def _may_still_use(link: Row[Any], today: dt.date) -> bool:
@@ -267,10 +272,11 @@ def resolve_feed_token(secret: str, *, now: dt.datetime, today: dt.date) -> Feed
     One query (a feed client polls: this is the whole cost of an unchanged feed).
     `today` is the facility's local date, for the tenant's contract.
     """
-    if not secret.startswith(TOKEN_PREFIX) or len(secret) > 100:
+    scope = _scope_of(secret)
+    if scope is None:
         return None
     # A Core statement on the session's connection: no ORM machinery to go through.
-    lookup = db.session.connection().execute(_LOOKUP, {"token_hash": hash_secret(secret)})
+    lookup = db.session.connection().execute(_LOOKUPS[scope], {"token_hash": hash_secret(secret)})
     row = lookup.one_or_none()
     if row is None or not _may_still_use(row, today):
         return None
@@ -287,6 +293,19 @@ def resolve_feed_token(secret: str, *, now: dt.datetime, today: dt.date) -> Feed
         version=version,
         newest=newest,
     )
+
+
+def _new_secret(scope: CalendarScope) -> str:
+    return new_secret(f"{TOKEN_PREFIX}{_MARKS[scope]}_", SECRET_BYTES)
+
+
+def _scope_of(secret: str) -> CalendarScope | None:
+    if len(secret) > 100 or not secret.startswith(TOKEN_PREFIX):
+        return None
+    marker = secret[len(TOKEN_PREFIX) : len(TOKEN_PREFIX) + 2]
+    if len(marker) != 2 or marker[1] != "_":
+        return None
+    return _SCOPE_OF_MARK.get(marker[0])
 
 
 def _token(token_id: int) -> CalendarToken:

@@ -186,12 +186,17 @@ def test_two_changes_within_one_second_still_move_last_modified(
 
 
 def test_unknown_and_malformed_links_are_404(client, url):
-    for path in ("/ical/cal_unknownsecretunknownsecret12.ics", "/ical/x.ics"):
+    for path in ("/ical/cal_m_unknownsecretunknownsecret12.ics", "/ical/x.ics"):
         response = client.get(path)
         assert response.status_code == 404
         assert response.headers["Referrer-Policy"] == "no-referrer"
         assert response.data == b"Not found\n"
     assert client.get("/ical/.ics").status_code == 404
+
+
+def test_a_link_with_another_scopes_mark_is_404(client, url, secret):
+    for mark in "trs":
+        assert client.get(url.replace("/cal_m_", f"/cal_{mark}_")).status_code == 404
 
 
 def test_a_revoked_link_is_404(client, url, member, db_session, clock):

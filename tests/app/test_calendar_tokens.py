@@ -76,7 +76,8 @@ def test_who_may_subscribe_to_which_feed(people, room, who, scope, allowed):
 def test_the_secret_has_at_least_128_random_bits_and_only_its_hash_is_kept(people, db_session):
     token, secret = make(people["member"], "member")
     db_session.commit()
-    random_part = secret.removeprefix("cal_")
+    assert secret.startswith("cal_m_")  # the scope's mark: the lookup needs only that scope's data
+    random_part = secret.removeprefix("cal_m_")
     assert len(random_part) * 6 >= 128
     assert token.token_hash == hashlib.sha256(secret.encode()).hexdigest()
     assert token.prefix == secret[:12]
