@@ -290,6 +290,25 @@ def test_an_unchanged_feed_is_not_rendered_again(client, url, monkeypatch, clock
     assert len(renders) == 1
 
 
+def test_a_feed_rendered_right_after_a_change_is_rendered_once_more_when_it_settles(
+    client, url, monkeypatch, clock
+):
+    renders = []
+    real = calendar_feeds.render_feed
+
+    def counting(*args, **kwargs):
+        renders.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(calendar_feeds, "render_feed", counting)
+    client.get(url)  # seconds after the booking: a late commit could still come
+    client.get(url)
+    clock.tick(minutes=2)
+    client.get(url)  # settled: rendered once more, then kept
+    client.get(url)
+    assert len(renders) == 2
+
+
 def test_feed_paths_are_logged_without_the_secret(caplog, secret):
     from app.blueprints.calendars import HideFeedSecrets
 
