@@ -87,14 +87,15 @@ def on_start(
     return row
 
 
-def on_tick(
-    event: SessionTickEvent,
+def _find_or_open(
+    event: SessionTickEvent | SessionEndEvent,
     *,
     device_id: str,
     at: dt.datetime,
     received_at: dt.datetime,
     resource_id: int | None,
 ) -> UsageSession:
+    """The session a tick or end belongs to; opened from it when the start is still to come."""
     data = event.data
     row = _find(device_id, data.sid)
     if row is None:
@@ -106,6 +107,21 @@ def on_tick(
             received_at=received_at,
         )
         row.resource_id = resource_id
+    return row
+
+
+def on_tick(
+    event: SessionTickEvent,
+    *,
+    device_id: str,
+    at: dt.datetime,
+    received_at: dt.datetime,
+    resource_id: int | None,
+) -> UsageSession:
+    data = event.data
+    row = _find_or_open(
+        event, device_id=device_id, at=at, received_at=received_at, resource_id=resource_id
+    )
     tick_at = row.started_at + _seconds(data.elapsed_s)
     if row.last_tick_at is None or tick_at > row.last_tick_at:
         row.last_tick_at = tick_at
@@ -127,16 +143,9 @@ def on_end(
     resource_id: int | None,
 ) -> UsageSession:
     data = event.data
-    row = _find(device_id, data.sid)
-    if row is None:
-        row = _open_row(
-            device_id,
-            data.sid,
-            boot=event.boot,
-            started_at=at - _seconds(data.elapsed_s),
-            received_at=received_at,
-        )
-        row.resource_id = resource_id
+    row = _find_or_open(
+        event, device_id=device_id, at=at, received_at=received_at, resource_id=resource_id
+    )
     if row.ended_at is None or row.provisional_end:
         row.ended_at = row.started_at + _seconds(data.elapsed_s)
         row.stop_reason = str(data.reason)
