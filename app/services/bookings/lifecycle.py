@@ -191,14 +191,13 @@ def create_booking(
                 check_closures(request)  # raises the friendly "closed" answer
             conflicts.extend((b.start, b.end) for b in blocking)
             continue
-        if member.tenant is not None:
-            check_quota(
-                tenant=member.tenant,
-                resource=resource,
-                start=occurrence.start,
-                end=occurrence.end,
-                zone=facility.zone,
-            )
+        check_quota(
+            tenant=member.tenant,
+            resource=resource,
+            start=occurrence.start,
+            end=occurrence.end,
+            zone=facility.zone,
+        )
         booking = Booking(
             resource=resource,
             tenant=member.tenant,
@@ -326,15 +325,14 @@ def move_booking(
             target.resource, new_start, new_end, now, facility, ignore_booking_ids=ids
         )
         conflicts.extend((b.start, b.end) for b in found)
-        if target.tenant is not None:
-            check_quota(
-                tenant=target.tenant,
-                resource=target.resource,
-                start=new_start,
-                end=new_end,
-                zone=zone,
-                replacing=ids,
-            )
+        check_quota(
+            tenant=target.tenant,
+            resource=target.resource,
+            start=new_start,
+            end=new_end,
+            zone=zone,
+            replacing=ids,
+        )
     if conflicts:
         raise conflict_error(conflicts)
     for target, new_start, new_end in planned:
@@ -405,15 +403,14 @@ def approve_booking(
         phase=Phase.APPROVE,
     )
     check_rules(request)
-    if booking.tenant is not None:
-        check_quota(
-            tenant=booking.tenant,
-            resource=booking.resource,
-            start=booking.start,
-            end=booking.end,
-            zone=facility.zone,
-            replacing=frozenset({booking.id}),
-        )
+    check_quota(
+        tenant=booking.tenant,
+        resource=booking.resource,
+        start=booking.start,
+        end=booking.end,
+        zone=facility.zone,
+        replacing=frozenset({booking.id}),
+    )
     booking.status = BookingStatus.CONFIRMED
     booking.decided_by_id = actor.id
     booking.decided_at = now

@@ -98,14 +98,19 @@ def lock_tenant(tenant: Tenant) -> None:
 
 def check_quota(
     *,
-    tenant: Tenant,
+    tenant: Tenant | None,
     resource: Resource,
     start: dt.datetime,
     end: dt.datetime,
     zone: ZoneInfo,
     replacing: frozenset[int] = frozenset(),
 ) -> None:
-    """Refuse a booking that would take the tenant past its plan, unless overage is allowed."""
+    """Refuse a booking that would take the tenant past its plan, unless overage is allowed.
+
+    The incubator's own events (no tenant) use no quota.
+    """
+    if tenant is None:
+        return
     plan = tenant.quota_hours
     if plan is None or tenant.allow_overage or not billed_by_booking(resource):
         return
