@@ -14,6 +14,9 @@ from typing import NamedTuple
 
 PREFIX = "incubator/v1/"
 SERVER_STATUS = f"{PREFIX}server/status"
+# Mosquitto's dynamic-security control API (server accounts only, never devices).
+DYNSEC_CONTROL = "$CONTROL/dynamic-security/v1"
+DYNSEC_RESPONSE = f"{DYNSEC_CONTROL}/response"
 QOS = 1
 
 DEVICE_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{1,31}$"

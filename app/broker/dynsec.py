@@ -43,8 +43,8 @@ from bridge_protocol import topics
 
 log = logging.getLogger(__name__)
 
-CONTROL_TOPIC = "$CONTROL/dynamic-security/v1"
-RESPONSE_TOPIC = f"{CONTROL_TOPIC}/response"
+CONTROL_TOPIC = topics.DYNSEC_CONTROL
+RESPONSE_TOPIC = topics.DYNSEC_RESPONSE
 #: every dynamic-security topic (the gateway's role needs them all)
 CONTROL_FILTER = "$CONTROL/dynamic-security/#"
 DEVICE_TEXTNAME = "incubator device"
