@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from bridge_protocol import topics
+from bridge_protocol.limits import MAX_ACL_BYTES
 
 from .dynsec import CONTROL_FILTER
 
@@ -45,6 +46,9 @@ PBKDF2_ITERATIONS = 101
 SALT_BYTES = 12
 MAX_QUEUED_MESSAGES = 10_000
 MAX_INFLIGHT_MESSAGES = 100
+#: Twice the largest message of the protocol (a signed allow-list, 2 MiB): the
+#: broker drops anything bigger before any client has to hold it in memory.
+MAX_PACKET_BYTES = 2 * MAX_ACL_BYTES
 PLUGIN_PATTERNS = (
     "/usr/lib/*/mosquitto_dynamic_security.so",
     "/usr/lib/mosquitto_dynamic_security.so",
@@ -142,6 +146,8 @@ def render_conf(*, directory: Path, port: int, plugin: str, user: str | None) ->
         "# A stock broker drops QoS 1 messages silently past 1000 queued per client.",
         f"max_queued_messages {MAX_QUEUED_MESSAGES}",
         f"max_inflight_messages {MAX_INFLIGHT_MESSAGES}",
+        "# Nothing a client publishes may be bigger than the protocol's largest message.",
+        f"max_packet_size {MAX_PACKET_BYTES}",
         "",
         "log_dest stderr",
         "log_type error",

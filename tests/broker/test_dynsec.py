@@ -26,7 +26,7 @@ from app.broker.dynsec import (
     device_role_acls,
     device_role_name,
 )
-from app.broker.mosquitto_config import SERVER_ROLE
+from app.broker.mosquitto_config import MAX_PACKET_BYTES, SERVER_ROLE
 from app.models import DeviceOutbox, OutboxKind
 from app.models.device import AccountChange
 from app.services.device_secrets import seal_secret
@@ -141,6 +141,7 @@ def test_the_config_has_what_the_contract_asks(broker: DynsecBroker) -> None:
         "set_tcp_nodelay true",
         "persistence true",
         "max_queued_messages 10000",
+        "max_packet_size 4194304",
         "use_username_as_clientid true",
         f"listener {broker.port} 127.0.0.1",
     ):
@@ -209,6 +210,22 @@ def test_a_device_cannot_publish_on_another_devices_topics(mqtt, new_device, mon
     intruder.publish(topics.acl(dev_a), b"forged")  # its own down/: the server's, not its own
     intruder.publish(topics.events(dev_a), b"sentinel")
     monitor.assert_never(lambda m: m.payload == b"forged", after=lambda m: m.payload == b"sentinel")
+
+
+def test_the_broker_drops_a_device_publishing_more_than_the_largest_message(
+    mqtt, new_device, monitor
+):
+    dev, password = new_device()
+    monitor.subscribe(f"{topics.PREFIX}d/+/up/#")
+    # MQTT 3.1.1: the client learns no size limit from the broker, so it really sends it.
+    flooder = mqtt(dev, password, protocol="3.1.1")
+    flooder.publish(topics.events(dev), b"x" * (MAX_PACKET_BYTES + 1), qos=0)
+    assert wait_disconnected(flooder, timeout=10)
+    sentinel = mqtt(dev, password)
+    sentinel.publish(topics.events(dev), b"sentinel")
+    monitor.assert_never(
+        lambda m: len(m.payload) > MAX_PACKET_BYTES, after=lambda m: m.payload == b"sentinel"
+    )
 
 
 def test_a_device_cannot_read_another_devices_topics(mqtt, new_device, monitor):
