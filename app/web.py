@@ -61,14 +61,17 @@ def manages_people(member: Member) -> bool:
 
 
 def facility() -> Facility:
-    """The building as the booking services need it: zone, hours, links."""
+    """The building as the booking services need it: zone, hours, links.
+
+    The building's hours are read when first needed (most resources have their own).
+    """
     from zoneinfo import ZoneInfo
 
     from app.services.site import get_site_settings
 
     return Facility(
         zone=ZoneInfo(current_app.config["TIMEZONE"]),
-        building_hours=get_site_settings().building_hours,
+        building_hours=lambda: get_site_settings().building_hours,
         public_url=current_app.config["PUBLIC_URL"],
         site_name=current_app.config["SITE_NAME"],
     )

@@ -284,6 +284,30 @@ def test_a_late_change_is_refused_without_an_override(client, auth, late, who):
     assert cancel.get_json()["rule"] == "change_notice"
 
 
+def test_a_late_rename_is_no_change_of_the_slot_and_needs_no_notice(client, auth, late, db_session):
+    """The notice period guards the slot (moving, cancelling); a new title leaves it be."""
+    response = patch(client, auth, "member_a", late, title="Renamed late")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert (body["title"], body["start"], body["end"]) == (
+        "Renamed late",
+        late["start"],
+        late["end"],
+    )
+    assert body["sequence"] == late["sequence"] + 1
+    assert [b["id"] for b in body["changed"]] == [late["id"]]
+    same_times = patch(
+        client, auth, "member_a", late, start=late["start"], end=late["end"], title="Again"
+    )
+    assert same_times.status_code == 200
+    assert same_times.get_json()["title"] == "Again"
+    stored = db_session.get(Booking, late["id"])
+    db_session.refresh(stored)
+    assert (stored.title, stored.late_change) == ("Again", False)
+    moved = patch(client, auth, "member_a", late, start="2026-12-02T14:00", title="Moved")
+    assert moved.get_json()["rule"] == "change_notice"
+
+
 @pytest.mark.parametrize("who", ["member_a", "admin_a"])
 def test_only_managers_may_override_the_notice(client, auth, late, who):
     response = patch(client, auth, who, late, start="2026-12-02T14:00", override_notice=True)

@@ -68,16 +68,22 @@ def test_no_query_of_a_booking_scans_a_table(booking_plans):
 
 
 def test_the_conflict_check_reads_only_claims_ending_after_the_start(booking_plans):
+    """From the start to the end plus the longest claim: not the resource's future."""
     claims = [plan for statement, plan in booking_plans.items() if "booking_claim" in statement]
     assert claims
     for plan in claims:
-        assert "ix_booking_claim_resource_end (resource_id=? AND block_end>?)" in plan
+        assert "ix_booking_claim_resource_end (resource_id=? AND block_end>? AND block_end<?)" in (
+            plan
+        )
 
 
-def test_the_quota_check_reads_only_bookings_ending_after_the_month_began(booking_plans):
+def test_the_quota_check_reads_only_bookings_ending_within_the_month_or_just_after(
+    booking_plans,
+):
+    """From the month's start to its end plus the longest booking: not the months ahead."""
     quota = [plan for statement, plan in booking_plans.items() if "tenant_id = ?" in statement]
     assert quota
-    assert all("ix_booking_tenant_end (tenant_id=? AND end>?)" in plan for plan in quota)
+    assert all("ix_booking_tenant_end (tenant_id=? AND end>? AND end<?)" in plan for plan in quota)
 
 
 def test_the_closure_check_reads_only_closures_ending_after_the_start(booking_plans):

@@ -12,6 +12,7 @@ from app.services.bookings.lifecycle import (
     create_booking,
     move_booking,
 )
+from app.services.bookings.quota import billable_hours
 from app.services.errors import Conflict, RuleViolation
 
 pytestmark = pytest.mark.db
@@ -83,7 +84,8 @@ def test_rule_on_create(member, make_resource, facility, settings, offset, lengt
 @pytest.mark.parametrize(("settings", "offset", "length", "rule"), CASES)
 def test_rule_on_move(member, make_resource, facility, db_session, settings, offset, length, rule):
     resource = make_resource()
-    booking = attempt(member, resource, facility, at(0), at(1)).bookings[0]
+    # Made elsewhere, so that every case is a real move (the same times would be a rename).
+    booking = attempt(member, resource, facility, at(4), at(5)).bookings[0]
     db_session.commit()
     for key, value in settings.items():
         setattr(resource, key, value)
@@ -289,3 +291,82 @@ def test_tenant_admins_book_for_their_own_members_only(make_member, make_resourc
 
     with pytest.raises(ValidationFailed):
         attempt(admin, make_resource(), facility, at(0), at(1), booked_for=stranger)
+
+
+def test_a_new_title_alone_is_no_move_and_no_rule_of_the_slot_refuses_it(
+    member, make_resource, facility, db_session
+):
+    resource = make_resource(change_notice_minutes=48 * 60)  # inside the notice period
+    booking = attempt(member, resource, facility, at(0), at(1), title="Draft").bookings[0]
+    db_session.commit()
+    resource.status = ResourceStatus.MAINTENANCE
+    db_session.commit()
+    sequence = booking.sequence
+    renamed = move_booking(
+        booking, actor=member, start=at(0), end=at(1), title="Final", now=NOW, facility=facility
+    )
+    assert renamed == [booking]
+    assert (booking.title, booking.start, booking.end) == ("Final", at(0), at(1))
+    assert (booking.sequence, booking.late_change) == (sequence + 1, False)
+    with pytest.raises(RuleViolation) as caught:
+        move_booking(booking, actor=member, start=at(1), end=at(2), now=NOW, facility=facility)
+    assert caught.value.rule == "change_notice"
+
+
+def test_billable_hours_clip_to_the_local_month_and_round_each_booking(
+    member, make_resource, facility, db_session
+):
+    """The database adds up what `_hours` would add up booking by booking."""
+    room = make_resource(slot_minutes=10, min_minutes=10)
+    walk_in = make_resource(kind=ResourceKind.MACHINE)
+    gated = make_resource(kind=ResourceKind.MACHINE, booking_required_for_use=True)
+    twenty = dt.timedelta(minutes=20)
+    for h in (0, 1, 2):  # 0.33 h each: 0.99 h, not 1.00 h
+        attempt(member, room, facility, at(h), at(h) + twenty)
+    new_year = dt.datetime(2026, 12, 31, 23, 0, tzinfo=UTC)  # midnight in Brussels
+    hour = dt.timedelta(hours=1)
+    attempt(member, room, facility, new_year - hour, new_year + 2 * hour)  # 1 h in December
+    late, early = (attempt(member, room, facility, at(h), at(h + 1)).bookings[0] for h in (3, 5))
+    for booking, was_late in ((late, True), (early, False)):
+        booking.status, booking.late_change, booking.claims = BookingStatus.CANCELLED, was_late, []
+    attempt(member, walk_in, facility, at(0), at(1))
+    attempt(member, gated, facility, at(0), at(1))
+    db_session.commit()
+    december = dt.datetime(2026, 11, 30, 23, 0, tzinfo=UTC)
+
+    def hours(kind, start, end, **options):
+        tenant = member.tenant_id
+        return billable_hours(tenant_id=tenant, kind=kind, start=start, end=end, **options)
+
+    assert hours(ResourceKind.ROOM, december, new_year) == Decimal("2.99")
+    assert hours(ResourceKind.ROOM, new_year, new_year + dt.timedelta(days=31)) == Decimal("2.00")
+    assert hours(ResourceKind.MACHINE, december, new_year) == Decimal("1.00")
+    without_late = frozenset({late.id})
+    assert hours(ResourceKind.ROOM, december, new_year, exclude_booking_ids=without_late) == (
+        Decimal("1.99")
+    )
+
+
+def test_no_booking_outlasts_what_the_quota_sum_reads_ahead():
+    """The quota sum reads bookings ending within `LONGEST_BOOKING` after a month: the
+    longest booking a resource can allow must fit."""
+    from app.services.bookings.quota import LONGEST_BOOKING
+    from app.services.resources import FIELDS
+
+    longest = int(LONGEST_BOOKING.total_seconds() // 60)
+    assert FIELDS["max_minutes"](longest)[1] is None
+    assert FIELDS["max_minutes"](longest + 1)[1] is not None
+
+
+def test_no_claim_outlasts_what_the_conflict_check_reads_ahead():
+    """The conflict check reads claims ending within `LONGEST_CLAIM` after the slot: the
+    longest booking with the widest buffers must fit."""
+    from app.services.bookings.claims import LONGEST_CLAIM
+    from app.services.resources import FIELDS
+
+    day = 24 * 60
+    for field in ("buffer_before_minutes", "buffer_after_minutes"):
+        assert FIELDS[field](day)[1] is None
+        assert FIELDS[field](day + 1)[1] is not None
+    longest = 14 * day + 2 * day  # `max_minutes` is capped at 14 days (the test above)
+    assert dt.timedelta(minutes=longest) <= LONGEST_CLAIM

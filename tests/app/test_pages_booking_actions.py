@@ -99,6 +99,24 @@ def test_moving_a_booking(sign_in, make_member, book, room, clock, db_session):
     )
 
 
+def test_a_new_title_with_the_same_times_renames_even_inside_the_notice_period(
+    sign_in, make_member, make_resource, book, clock, db_session
+):
+    room = make_resource(slug="room", name="Room", change_notice_minutes=48 * 60)
+    member = make_member()
+    booking = book(member, room, WED_10, now=clock - dt.timedelta(days=7)).bookings[0]
+    client = sign_in(member)
+    same_times = move_form(start="10:00", end="11:00")
+    response = client.post(f"/bookings/{booking.id}/move", data={**same_times, "title": "Demo"})
+    assert response.status_code == 302
+    renamed = fresh(db_session, booking)
+    assert (renamed.title, renamed.start, renamed.sequence) == ("Demo", WED_10, 1)
+    assert "Renamed." in client.get(f"/bookings/{booking.id}").data.decode()
+    moved = client.post(f"/bookings/{booking.id}/move", data=move_form(title="Demo"))
+    assert moved.status_code == 422  # moving is what the notice period is about
+    assert "Notice for changes" in moved.data.decode()
+
+
 def test_moving_this_and_the_following_occurrences(
     sign_in, make_member, book, room, clock, db_session
 ):

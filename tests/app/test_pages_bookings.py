@@ -421,6 +421,21 @@ def test_a_local_time_that_dst_skips_is_refused(sign_in, make_member, make_resou
     assert "2027-03-28 02:30 does not exist on that day" in response.data.decode()
 
 
+def test_a_local_time_that_dst_repeats_is_refused_with_what_to_do(
+    sign_in, make_member, make_resource, clock, db_session
+):
+    make_resource(slug="room", name="Room", opening_hours=ALWAYS_OPEN, horizon_days=365)
+    response = sign_in(make_member()).post(
+        "/bookings/new", data=form(date="2027-10-31", start="02:30", end="03:30")
+    )
+    assert response.status_code == 422
+    page = response.data.decode()
+    assert "2027-10-31 02:30 happens twice on that day" in page
+    assert "Choose a time outside that hour" in page
+    assert "This local time happens twice that day." in page  # on the start field
+    assert bookings(db_session) == []
+
+
 BAD_INPUT = [
     ({"start": "11:00", "end": "10:00"}, "The end must be after the start."),
     ({"start": "10:00", "end": "10:00"}, "The end must be after the start."),

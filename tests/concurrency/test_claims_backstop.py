@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 
 from app.models import Booking, BookingClaim, BookingStatus
-from app.services.bookings.claims import place_claims
+from app.services.bookings.claims import insert_booking, place_claims
 from app.services.errors import Conflict
 
 pytestmark = pytest.mark.db
@@ -91,3 +91,47 @@ def test_a_whole_fablab_claim_is_refused_by_a_machines_claim(db_session, member,
     with pytest.raises(Conflict):
         place_claims(workshop)
     db_session.rollback()
+
+
+def new_booking(member, resource, start, end):
+    """`insert_booking`, the way a new booking is written: no application check before it."""
+    return insert_booking(
+        resource,
+        tenant_id=member.tenant_id,
+        booked_by_id=member.id,
+        booked_for_id=member.id,
+        title="",
+        start=start,
+        end=end,
+        status=BookingStatus.CONFIRMED,
+        series_id=None,
+        created_at=TEN - 24 * HOUR,
+        updated_at=TEN - 24 * HOUR,
+    )
+
+
+def test_insert_booking_writes_the_booking_and_a_claim_per_machine(
+    db_session, member, make_resource
+):
+    fablab = make_resource()
+    laser, cnc = (make_resource(kind="machine", parent=fablab) for _ in range(2))
+    workshop = new_booking(member, fablab, TEN, TEN + HOUR)
+    assert workshop.id is not None
+    assert (workshop.sequence, workshop.note, workshop.resource) == (0, "", fablab)
+    db_session.commit()
+    claims = db_session.query(BookingClaim).filter(BookingClaim.booking_id == workshop.id)
+    assert sorted(c.resource_id for c in claims) == sorted([fablab.id, laser.id, cnc.id])
+    assert {(c.block_start, c.block_end) for c in claims} == {(TEN, TEN + HOUR)}
+
+
+def test_insert_booking_answers_the_refusal_as_a_conflict(db_session, member, make_resource):
+    fablab = make_resource()
+    laser = make_resource(kind="machine", parent=fablab)
+    new_booking(member, laser, TEN, TEN + HOUR)
+    db_session.commit()
+    with pytest.raises(Conflict) as caught:
+        new_booking(member, fablab, TEN - HOUR, TEN + 2 * HOUR)  # claims the laser too
+    assert caught.value.conflicts == [(TEN - HOUR, TEN + 2 * HOUR)]
+    db_session.rollback()
+    assert db_session.query(Booking).count() == 1
+    assert db_session.query(BookingClaim).count() == 1

@@ -99,10 +99,11 @@ class BookingCreated(BookingOut):
 
     @classmethod
     def of(cls, bookings: Sequence[Booking], skipped: Sequence[Any]) -> BookingCreated:
-        first = BookingOut.model_validate(bookings[0]).model_dump()
-        return cls(
-            **first,
-            occurrences=[BookingOut.model_validate(b) for b in bookings],
+        occurrences = [BookingOut.model_validate(b) for b in bookings]
+        # Every part is validated already: assembled, not validated a second time.
+        return cls.model_construct(
+            **dict(occurrences[0]),
+            occurrences=occurrences,
             skipped=[Period.model_validate(s) for s in skipped],
         )
 

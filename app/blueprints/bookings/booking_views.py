@@ -100,6 +100,7 @@ def move(booking_id: int):
         return _show(booking, status=422, move_form=form)
     try:
         start, end = edge.instants(*form.local_interval())
+        renaming = (start, end) == (booking.start, booking.end)
         moved = lifecycle.move_booking(
             booking,
             actor=web.actor(),
@@ -115,14 +116,19 @@ def move(booking_id: int):
         refusal = edge.refuse(form, exc)
         return _show(booking, status=refusal.status, refusal=refusal, move_form=form)
     web.commit()
-    flash(
-        ngettext(
-            "Moved: now %(when)s.",
-            "Moved %(num)d bookings; this one is now %(when)s.",
-            len(moved),
-            when=edge.when(booking.start, booking.end),
+    if not moved:
+        flash(_("Nothing changed."))
+    elif renaming:  # the same times: a new title only
+        flash(ngettext("Renamed.", "Renamed %(num)d bookings.", len(moved)))
+    else:
+        flash(
+            ngettext(
+                "Moved: now %(when)s.",
+                "Moved %(num)d bookings; this one is now %(when)s.",
+                len(moved),
+                when=edge.when(booking.start, booking.end),
+            )
         )
-    )
     return _back(booking_id)
 
 

@@ -16,8 +16,8 @@ from flask_babel import format_datetime
 
 from app import web
 from app.errors import translate
-from app.services.bookings.localtime import localize
-from app.services.errors import Conflict, RuleViolation, ValidationFailed
+from app.services.bookings.localtime import localize, repeated
+from app.services.errors import N_, Conflict, RuleViolation, ValidationFailed
 
 # The refusals a booking form shows in place; anything else goes to the error pages.
 REFUSALS = (ValidationFailed, RuleViolation, Conflict)
@@ -70,7 +70,26 @@ def today() -> dt.date:
 
 def instants(local_start: dt.datetime, local_end: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
     """UTC instants of typed local times; refuses times that DST skips or repeats."""
-    return localize(local_start, zone(), field="start"), localize(local_end, zone(), field="end")
+    return _instant(local_start, "start"), _instant(local_end, "end")
+
+
+def _instant(local: dt.datetime, field: str) -> dt.datetime:
+    try:
+        return localize(local, zone(), field=field)
+    except RuleViolation:
+        if not repeated(local, zone()):
+            raise
+        # The service's answer asks for a UTC offset, which a form has no field for.
+        raise RuleViolation(
+            N_(
+                "%(time)s happens twice on that day: the clocks go back an hour, so the "
+                "form cannot tell which of the two you mean. Choose a time outside that "
+                "hour, or book it through the API with the UTC offset."
+            ),
+            params={"time": local.strftime("%Y-%m-%d %H:%M")},
+            rule="local_time",
+            fields={field: N_("This local time happens twice that day.")},
+        ) from None
 
 
 def local_iso(instant: dt.datetime, in_zone: ZoneInfo | None = None) -> str:

@@ -9,7 +9,7 @@ from wtforms.fields.choices import SelectChoice
 
 from app import web
 from app.models import BookingStatus, Member, Resource
-from app.services import members, resources
+from app.services import members
 from app.services.bookings import lifecycle, queries
 from app.services.bookings.localtime import parse_instant
 from app.services.errors import DomainError
@@ -67,7 +67,7 @@ def _form() -> BookingForm:
 
 
 def _chosen(form: BookingForm) -> tuple[Resource, Member | None]:
-    resource = resources.get_resource(web.actor(), form.resource.data or "")
+    resource = queries.resource_to_book(web.actor(), form.resource.data or "")
     chosen = form.booked_for.data if "booked_for" in form else ""
     member = members.get_member(web.actor(), int(chosen)) if chosen else None
     return resource, member

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -14,31 +14,29 @@ from app.extensions import db
 from app.models import Booking, BookingSeries, BookingStatus, Member, Resource, Role
 
 from .. import audit
-from ..device_outbox import request_acl_refresh_for_resource
+from ..device_outbox import request_acl_refresh, request_acl_refresh_for_resource
 from ..errors import N_, NotFound, PermissionDenied, RuleViolation, ValidationFailed
 from ..validation import clean_text
 from . import notify
-from .claims import conflict_error, drop_claims, find_conflicts, place_claims
+from .claims import (
+    conflict_error,
+    drop_claims,
+    find_conflicts,
+    insert_booking,
+    place_claims,
+    survey_slot,
+)
+from .facility import Facility
 from .localtime import localize
 from .quota import check_quota
 from .recurrence import Occurrence, expand
-from .rules import Phase, Request, check_closures, check_notice, check_rules, find_closure
+from .rules import Phase, Request, check_closures, check_notice, check_rules
 
 
 class Scope(StrEnum):
     THIS = "this"
     FOLLOWING = "following"
     SERIES = "series"
-
-
-@dataclass(frozen=True)
-class Facility:
-    """What every booking operation needs to know about the building."""
-
-    zone: ZoneInfo
-    building_hours: dict[str, Any]
-    public_url: str = ""
-    site_name: str = ""
 
 
 @dataclass
@@ -80,8 +78,7 @@ def _request(
         start=start,
         end=end,
         now=now,
-        zone=facility.zone,
-        building_hours=facility.building_hours,
+        facility=facility,
         phase=phase,
     )
 
@@ -99,13 +96,29 @@ def release_overdue(
 
     Returns the bookings still in the way (one conflict query serves both purposes).
     """
+    found = find_conflicts(resource, start, end, ignore_booking_ids=set(ignore_booking_ids))
+    return _still_in_the_way(found, now, facility)
+
+
+def _still_in_the_way(
+    bookings: Iterable[Booking], now: dt.datetime, facility: Facility
+) -> list[Booking]:
+    """The bookings that keep their slot; the ones past their check-in deadline are
+    released as no-shows on the way."""
     in_the_way: list[Booking] = []
-    for booking in find_conflicts(resource, start, end, ignore_booking_ids=set(ignore_booking_ids)):
+    for booking in bookings:
         if booking.is_overdue_for_checkin(now):
             _mark_no_show(booking, now, facility)
         else:
             in_the_way.append(booking)
     return in_the_way
+
+
+def _bookings_in_the_way(ids: list[int], now: dt.datetime, facility: Facility) -> list[Booking]:
+    if not ids:
+        return []
+    found = db.session.scalars(select(Booking).where(Booking.id.in_(ids)).order_by(Booking.start))
+    return _still_in_the_way(found, now, facility)
 
 
 def _mark_no_show(booking: Booking, now: dt.datetime, facility: Facility) -> None:
@@ -169,6 +182,7 @@ def create_booking(
     )
     result = CreateResult(bookings=[])
     conflicts: list[tuple[dt.datetime, dt.datetime]] = []
+    devices: list[str] | None = None  # learnt with the first look at a slot
     for occurrence in occurrences:
         request = _request(
             actor=actor,
@@ -181,8 +195,13 @@ def create_booking(
             phase=Phase.CREATE,
         )
         check_rules(request, skip=("check_closures",))
-        blocking = release_overdue(resource, occurrence.start, occurrence.end, now, facility)
-        closed = find_closure(resource, occurrence.start, occurrence.end) is not None
+        survey = survey_slot(
+            resource, occurrence.start, occurrence.end, with_devices=devices is None
+        )
+        if devices is None:
+            devices = survey.device_ids
+        blocking = _bookings_in_the_way(survey.booking_ids, now, facility)
+        closed = bool(survey.closure_ids)
         if closed or blocking:
             if series is not None and skip_conflicts:
                 result.skipped.append(occurrence)
@@ -198,21 +217,21 @@ def create_booking(
             end=occurrence.end,
             zone=facility.zone,
         )
-        booking = Booking(
-            resource=resource,
-            tenant=member.tenant,
-            booked_by=actor,
-            booked_for=member,
+        if series is not None and series.id is None:
+            db.session.flush()
+        booking = insert_booking(
+            resource,
+            tenant_id=member.tenant_id,
+            booked_by_id=actor.id,
+            booked_for_id=member.id,
             title=title,
             start=occurrence.start,
             end=occurrence.end,
             status=status,
-            series=series,
+            series_id=series.id if series is not None else None,
             created_at=now,
             updated_at=now,
         )
-        db.session.add(booking)
-        place_claims(booking)
         result.bookings.append(booking)
     if conflicts:
         raise conflict_error(conflicts)
@@ -221,7 +240,8 @@ def create_booking(
             N_("Every occurrence of this series conflicts with another booking."),
             rule="conflict",
         )
-    request_acl_refresh_for_resource(resource, reason="booking.create")
+    for device_id in devices or ():
+        request_acl_refresh(reason="booking.create", device_id=device_id)
     if actor.is_manager and member.id != actor.id:
         audit.record(
             actor=actor,
@@ -280,9 +300,16 @@ def move_booking(
     A shift is applied in local wall time, so every occurrence keeps the same
     local hour across daylight-saving changes. Every moved occurrence is
     checked against every rule again.
+
+    With the times unchanged it is a rename (`rename_booking`): the rules and the notice
+    period are about the slot, and a new title leaves the slot as it was.
     """
     _require_changeable(booking, actor)
     new_title = _clean_title(title) if title is not None else None
+    if start == booking.start and end == booking.end:
+        if new_title is None:
+            return []
+        return rename_booking(booking, actor=actor, title=new_title, scope=scope, now=now)
     zone = facility.zone
     old_local = booking.start.astimezone(zone).replace(tzinfo=None)
     new_local = start.astimezone(zone).replace(tzinfo=None)
@@ -346,6 +373,25 @@ def move_booking(
         request_acl_refresh_for_resource(resource_id, reason="booking.move")
     _audit_if_staff(actor, booking, "booking.move", {"scope": scope.value, "count": len(planned)})
     return [t for t, _s, _e in planned]
+
+
+def rename_booking(
+    booking: Booking, *, actor: Member, title: str, scope: Scope = Scope.THIS, now: dt.datetime
+) -> list[Booking]:
+    """A new title for a booking (or its series). No rule about the slot applies (notice
+    period, times, the resource's state): the slot stays as it was. Returns the
+    bookings whose title changed."""
+    _require_changeable(booking, actor)
+    title = _clean_title(title)
+    renamed = [t for t in _targets(booking, scope, now) if t.title != title]
+    for target in renamed:
+        target.title = title
+        target.touch(now)
+    if renamed:
+        _audit_if_staff(
+            actor, booking, "booking.rename", {"scope": scope.value, "count": len(renamed)}
+        )
+    return renamed
 
 
 def cancel_booking(

@@ -8,14 +8,21 @@ from zoneinfo import ZoneInfo
 from ..errors import N_, RuleViolation, ValidationFailed
 
 
+def repeated(naive: dt.datetime, zone: ZoneInfo) -> bool:
+    """Does this local wall time happen twice (the autumn change puts the clocks back)?"""
+    first = naive.replace(tzinfo=zone, fold=0)
+    if first.utcoffset() == naive.replace(tzinfo=zone, fold=1).utcoffset():
+        return False
+    return first.astimezone(dt.UTC).astimezone(zone).replace(tzinfo=None) == naive
+
+
 def localize(naive: dt.datetime, zone: ZoneInfo, *, field: str = "start") -> dt.datetime:
     """The UTC instant of a local wall time; refuses one that does not exist or exists twice."""
     first = naive.replace(tzinfo=zone, fold=0)
     second = naive.replace(tzinfo=zone, fold=1)
     if first.utcoffset() != second.utcoffset():
         # On the autumn change a wall time happens twice; in spring one never happens.
-        back = first.astimezone(dt.UTC).astimezone(zone).replace(tzinfo=None)
-        if back != naive:
+        if not repeated(naive, zone):
             raise RuleViolation(
                 N_("%(time)s does not exist on that day: the clocks jump forward."),
                 params={"time": naive.strftime("%Y-%m-%d %H:%M")},

@@ -12,12 +12,13 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 
 from app.extensions import db
 from app.models import Closure, Member, Qualification, Resource, ResourceStatus, Tenant
 
 from ..errors import N_, RuleViolation
+from .facility import Facility
 from .hours import within_hours
 
 MAX_YEARS_AHEAD = 5
@@ -40,9 +41,16 @@ class Request:
     start: dt.datetime
     end: dt.datetime
     now: dt.datetime
-    zone: ZoneInfo
-    building_hours: dict[str, Any]
+    facility: Facility
     phase: Phase
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return self.facility.zone
+
+    @property
+    def building_hours(self) -> dict[str, Any]:
+        return self.facility.building_hours
 
 
 def violation(rule: str, message: str, **params: Any) -> RuleViolation:
@@ -137,18 +145,31 @@ def check_opening_hours(request: Request) -> None:
         raise violation("opening_hours", N_("%(name)s is closed at that time."), name=resource.name)
 
 
-def find_closure(resource: Resource, start: dt.datetime, end: dt.datetime) -> Closure | None:
+def closure_reach(resource: Resource) -> list[int]:
+    """The resources whose closures close `resource`: itself, its parent and its children
+    (closures of the whole building, with no resource, too)."""
     ids = [resource.id] + ([resource.parent_id] if resource.parent_id else [])
-    ids += [child.id for child in resource.children]
+    return ids + [child.id for child in resource.children]
+
+
+def closing(resource: Resource, start: dt.datetime, end: dt.datetime) -> ColumnElement[bool]:
+    """The closures that make `resource` closed at some moment of [start, end)."""
+    return closing_any(closure_reach(resource), start, end)
+
+
+def closing_any(resource_ids: Any, start: Any, end: Any) -> ColumnElement[bool]:
+    """Closures of the building or of `resource_ids` overlapping [start, end): values or
+    bound parameters."""
+    return and_(
+        or_(Closure.resource_id.is_(None), Closure.resource_id.in_(resource_ids)),
+        Closure.start < end,
+        Closure.end > start,
+    )
+
+
+def find_closure(resource: Resource, start: dt.datetime, end: dt.datetime) -> Closure | None:
     return db.session.scalar(
-        select(Closure)
-        .where(
-            or_(Closure.resource_id.is_(None), Closure.resource_id.in_(ids)),
-            Closure.start < end,
-            Closure.end > start,
-        )
-        .order_by(Closure.start)
-        .limit(1)
+        select(Closure).where(closing(resource, start, end)).order_by(Closure.start).limit(1)
     )
 
 
