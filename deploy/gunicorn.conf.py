@@ -15,6 +15,9 @@ max_requests = 2000
 max_requests_jitter = 200
 # nginx in front passes X-Forwarded-*; the app trusts INCUBATOR_PROXY_HOPS of them.
 forwarded_allow_ips = "127.0.0.1"
+# Each worker opens its own database connections after the fork: no preloading.
+preload_app = False
+proc_name = "incubator-web"
 accesslog = "-"
 errorlog = "-"
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss'

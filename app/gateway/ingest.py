@@ -2,9 +2,15 @@
 
 paho's thread only queues what arrives (`submit`); this worker takes up to
 ``GATEWAY_BATCH_SIZE`` messages (or what came within ``GATEWAY_BATCH_WINDOW_S``),
-handles each inside a SAVEPOINT (one bad message cannot spoil the others),
-commits once, and only then publishes the acks. Nothing is acked that was not
-committed: if the commit fails, the devices resend.
+handles them, commits once, and only then publishes the acks. Nothing is acked
+that was not committed: if the commit fails, the devices resend.
+
+A batch is first handled in one go: which of its events are stored already is
+read with one query per device, the new rows go to the database together at one
+flush (a multi-row INSERT), no SAVEPOINTs. If anything in it fails (a bug, a row
+the database refuses), that attempt is rolled back and the batch is handled
+again one message at a time, each inside a SAVEPOINT, so one bad message cannot
+spoil the others. Both ways store, count and ack exactly the same.
 """
 
 from __future__ import annotations
@@ -21,9 +27,10 @@ from flask import Flask
 from app.extensions import db
 from app.services.device_events import commands, presence
 from app.services.device_events.resolve import Resolver
-from app.services.device_events.store import IngestResult, Outcome, ingest_event
+from app.services.device_events.store import EventBatch, IngestResult, Outcome, ingest_event
 from bridge_protocol.commands import CommandAck
 from bridge_protocol.errors import ProtocolError
+from bridge_protocol.events import peek_event_id
 from bridge_protocol.messages import parse
 from bridge_protocol.status import DeviceStatus
 from bridge_protocol.topics import TopicKind
@@ -35,6 +42,8 @@ from .rejects import Rejects
 from .snapshots import SnapshotHolder
 
 log = logging.getLogger(__name__)
+#: a device's ``last_seen_at`` is moved at most this often by the ingest worker
+SEEN_EVERY = dt.timedelta(seconds=1)
 
 
 def utc_now() -> dt.datetime:
@@ -78,6 +87,7 @@ class IngestWorker:
         self._batch_window_s = batch_window_s
         self._queue: queue.Queue[Inbound] = queue.Queue(maxsize=queue_limit)
         self._stop = threading.Event()
+        self._seen_at: dict[str, dt.datetime] = {}  # last_seen_at this worker committed
         self._thread: threading.Thread | None = None
 
     @property
@@ -147,6 +157,59 @@ class IngestWorker:
     # -- one batch (also called directly by tests) ------------------------------------------
 
     def process(self, batch: list[Inbound]) -> None:
+        try:
+            handled = self._handle_together(batch)
+        except Exception:
+            db.session.rollback()
+            self._metrics.batches.inc(outcome="retried_singly")
+            log.warning(
+                "ingest batch of %d failed as a whole; handling its messages one by one",
+                len(batch),
+                exc_info=True,
+            )
+            handled = self._handle_each(batch)
+        try:
+            latest = max(item.received_at for item in batch)
+            seen = self._seen_due({item.dev for item in batch}, latest)
+            presence.mark_seen(seen, now=latest)
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            self._metrics.batches.inc(outcome="failed")
+            log.exception("ingest commit failed; %d messages will be resent", len(batch))
+            return
+        self._seen_at.update(dict.fromkeys(seen, latest))
+        self._metrics.batches.inc(outcome="committed")
+        acks = AckBook()
+        for result in handled:
+            self._tally(result, acks)
+        self._metrics.ack_batches.inc(acks.publish(self._publisher))
+
+    def _seen_due(self, devices: set[str], now: dt.datetime) -> list[str]:
+        """The devices whose ``last_seen_at`` this batch should move: not those marked less
+        than `SEEN_EVERY` ago by this worker (a busy device would rewrite its row in
+        every batch for nothing)."""
+        return sorted(
+            dev
+            for dev in devices
+            if (last := self._seen_at.get(dev)) is None or not now - SEEN_EVERY < last <= now
+        )
+
+    def _handle_together(self, batch: list[Inbound]) -> list[Handled]:
+        """The fast way: no SAVEPOINTs, duplicates found up front, one flush at the end."""
+        resolver = Resolver(self._snapshots.current)
+        pairs = []
+        for item in batch:
+            if item.kind is TopicKind.EVENT and (event_id := peek_event_id(item.payload)):
+                pairs.append((item.dev, event_id))
+        events = EventBatch.load(pairs)
+        handled = [self._handle(item, resolver, events) for item in batch]
+        events.write()
+        db.session.flush()
+        return handled
+
+    def _handle_each(self, batch: list[Inbound]) -> list[Handled]:
+        """The careful way: each message in a SAVEPOINT; a failing one is left out, and counted."""
         resolver = Resolver(self._snapshots.current)
         handled: list[Handled] = []
         for item in batch:
@@ -156,25 +219,18 @@ class IngestWorker:
             except Exception:
                 self._metrics.handler_errors.inc(where=str(item.kind))
                 log.exception("handling a %s message from %s failed", item.kind, item.dev)
-        try:
-            latest = max(item.received_at for item in batch)
-            presence.mark_seen((item.dev for item in batch), now=latest)
-            db.session.commit()
-        except Exception:
-            db.session.rollback()
-            self._metrics.batches.inc(outcome="failed")
-            log.exception("ingest commit failed; %d messages will be resent", len(batch))
-            return
-        self._metrics.batches.inc(outcome="committed")
-        acks = AckBook()
-        for result in handled:
-            self._tally(result, acks)
-        self._metrics.ack_batches.inc(acks.publish(self._publisher))
+        return handled
 
-    def _handle(self, item: Inbound, resolver: Resolver) -> Handled:
+    def _handle(
+        self, item: Inbound, resolver: Resolver, events: EventBatch | None = None
+    ) -> Handled:
         if item.kind is TopicKind.EVENT:
             result = ingest_event(
-                item.payload, device_id=item.dev, received_at=item.received_at, resolver=resolver
+                item.payload,
+                device_id=item.dev,
+                received_at=item.received_at,
+                resolver=resolver,
+                batch=events,
             )
             return Handled(item, result.outcome.value, result)
         if item.kind is TopicKind.STATUS:
