@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from zoneinfo import ZoneInfo
 
 from flask import Flask
 
+from app.broker.dynsec import DynsecClient
 from app.keys import load_badge_key, load_signing_key
 from bridge_protocol.signing import Signer
 
@@ -74,6 +76,7 @@ class Gateway:
                 enabled=settings.dynsec,
                 secret_key=str(app.config.get("SECRET_KEY") or ""),
                 gateway_username=settings.broker.username,
+                make_client=functools.partial(DynsecClient, demo_scans=settings.demo_scans),
             ),
             poll_s=settings.outbox_poll_s,
             snapshot_max_age_s=settings.snapshot_max_age_s,

@@ -27,6 +27,8 @@ DEFAULTS: dict[str, Any] = {
     "GATEWAY_AUTH_RATE_PER_S": 10.0,  # per device; bursts up to 2x
     # device accounts through Mosquitto's dynamic-security plugin (off: account rows wait)
     "GATEWAY_DYNSEC": True,
+    # `incubator demo` only: device roles may also read the demo's sim/{dev}/scan topic
+    "GATEWAY_DEMO_SCANS": False,
 }
 
 
@@ -91,6 +93,7 @@ class GatewaySettings:
     queue_limit: int
     auth_rate_per_s: float
     dynsec: bool
+    demo_scans: bool = False
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> GatewaySettings:
@@ -124,6 +127,7 @@ class GatewaySettings:
                 queue_limit=max(1, int(get("GATEWAY_QUEUE_LIMIT"))),
                 auth_rate_per_s=float(get("GATEWAY_AUTH_RATE_PER_S")),
                 dynsec=_flag(get("GATEWAY_DYNSEC")),
+                demo_scans=_flag(get("GATEWAY_DEMO_SCANS")),
             )
         except (TypeError, ValueError) as exc:
             if isinstance(exc, SettingsError):
