@@ -42,6 +42,8 @@ class Member(TimestampMixin, Base):
     # cancellations by someone else are always sent.
     notify_bookings: Mapped[bool] = mapped_column(default=True)
     notify_digest: Mapped[bool] = mapped_column(default=True)
+    # Managers: e-mails about forced doors, doors held open and devices offline.
+    notify_alerts: Mapped[bool] = mapped_column(default=True)
 
     tenant: Mapped[Tenant | None] = relationship(back_populates="members")
     badges: Mapped[list[Badge]] = relationship(back_populates="member")

@@ -267,10 +267,14 @@ def update_own_profile(member: Member, *, name: str, locale: str | None) -> None
     member.locale = locale
 
 
-def update_notification_preferences(member: Member, *, bookings: bool, digest: bool) -> None:
+def update_notification_preferences(
+    member: Member, *, bookings: bool, digest: bool, alerts: bool | None = None
+) -> None:
     """The e-mails one may turn off: booking news, and (managers) the approval digest.
 
     Rejections and cancellations by someone else are sent whatever the setting.
     """
     member.notify_bookings = bool(bookings)
     member.notify_digest = bool(digest)  # read only for managers (see bookings.digest)
+    if alerts is not None:
+        member.notify_alerts = bool(alerts)  # read only for managers (see services.alerts)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+import datetime as dt
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from app.errors import translate
 from app.labels import choices
 from app.services import badges as service
-from app.services import members
+from app.services import members, unknown_badges
 from app.services.errors import Conflict, ValidationFailed
 from app.web import (
     actor,
@@ -30,8 +32,25 @@ bp = Blueprint("badges", __name__, url_prefix="/badges")
 guard(bp, manages_people)
 
 
+def _unknown_window() -> dt.timedelta:
+    return dt.timedelta(minutes=int(current_app.config["UNKNOWN_BADGE_MINUTES"]))
+
+
+def _picked_scan() -> dict[str, str]:
+    """`?scan=<event id>`: an offered unknown badge, picked without JavaScript."""
+    event_id = int_arg("scan")
+    scan = (
+        unknown_badges.unknown_scan(event_id, now=now(), window=_unknown_window())
+        if event_id is not None
+        else None
+    )
+    return {"uid": scan.uid, "reader_format": "hex"} if scan is not None else {}
+
+
 def _badge_form() -> BadgeForm:
-    form = BadgeForm(member_id=int_arg("member"), next=request.args.get("next", ""))
+    form = BadgeForm(
+        member_id=int_arg("member"), next=request.args.get("next", ""), **_picked_scan()
+    )
     people = members.list_members(actor(), per_page=5000).items
     form.member_id.choices = choices(
         (str(m.id), f"{m.name} ({m.tenant.name})" if m.tenant else m.name)
@@ -74,7 +93,8 @@ def create():
                 _("Badge %(uid)s is assigned to %(name)s.", uid=badge.uid, name=badge.member.name)
             )
             return redirect(back)
-    return render_template("badges/form.html", form=form, back=back), status
+    unknown = unknown_badges.recent_unknown_badges(now=now(), window=_unknown_window())
+    return render_template("badges/form.html", form=form, back=back, unknown=unknown), status
 
 
 @bp.post("/<int:badge_id>/revoke")

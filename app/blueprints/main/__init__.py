@@ -13,8 +13,11 @@ from app.services import dashboard
 from app.services.members import update_own_profile
 from app.web import actor, commit
 
+from . import live_views
+
 bp = Blueprint("main", __name__)
 log = logging.getLogger(__name__)
+bp.add_url_rule("/dashboard/live.json", view_func=login_required(live_views.live_json))
 
 
 @bp.get("/")
@@ -22,7 +25,12 @@ log = logging.getLogger(__name__)
 def home():
     member = actor()
     if member.is_manager:
-        return render_template("main/home_manager.html", stats=dashboard.manager_overview())
+        return render_template(
+            "main/home_manager.html",
+            stats=dashboard.manager_overview(),
+            live=live_views.live_payload(durations=True),
+            live_etag=live_views.live_etag(),
+        )
     if member.is_tenant_admin:
         return render_template(
             "main/home_tenant_admin.html", stats=dashboard.tenant_overview(member)

@@ -21,9 +21,11 @@ from app.services.errors import NotFound, ValidationFailed
 from app.services.members import update_notification_preferences, update_own_profile
 from app.web import actor, commit, field_errors, now
 
+from . import history_views
 from .forms import NotificationForm, PasswordForm, ProfileForm, TokenForm
 
 bp = Blueprint("profile", __name__, url_prefix="/profile")
+bp.add_url_rule("/history", view_func=history_views.history)
 
 
 @bp.before_request
@@ -45,10 +47,15 @@ def _notification_form(formdata: object = None) -> NotificationForm:
     member = actor()
     form = NotificationForm(
         formdata=formdata,
-        data={"notify_bookings": member.notify_bookings, "notify_digest": member.notify_digest},
+        data={
+            "notify_bookings": member.notify_bookings,
+            "notify_digest": member.notify_digest,
+            "notify_alerts": member.notify_alerts,
+        },
     )
     if not member.is_manager:
         del form.notify_digest  # the digest of pending approvals is for managers
+        del form.notify_alerts  # so are the alerts about doors and devices
     return form
 
 
@@ -81,8 +88,9 @@ def notifications():
         return _render(notification_form=form), 422
     member = actor()
     digest = form.notify_digest.data if "notify_digest" in form else member.notify_digest
+    alerts = bool(form.notify_alerts.data) if "notify_alerts" in form else None
     update_notification_preferences(
-        member, bookings=bool(form.notify_bookings.data), digest=bool(digest)
+        member, bookings=bool(form.notify_bookings.data), digest=bool(digest), alerts=alerts
     )
     commit()
     flash(_("Your e-mail preferences are saved."))

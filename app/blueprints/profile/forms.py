@@ -50,3 +50,4 @@ class NotificationForm(FlaskForm):
         description=_l("Rejections and cancellations by someone else are always sent."),
     )
     notify_digest = BooleanField(_l("A daily e-mail listing the booking requests to approve"))
+    notify_alerts = BooleanField(_l("Alerts: a door forced or held open, a device offline"))
