@@ -33,6 +33,11 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(jobs_cli)
     app.cli.add_command(calendars_cli)
 
+    from app.reports_cli import reports_cli, retention_cli
+
+    app.cli.add_command(reports_cli)
+    app.cli.add_command(retention_cli)
+
     from app.broker.cli import mqtt_cli
     from app.devices_cli import device_cli
 

@@ -55,6 +55,8 @@ class Config:
     RESET_VALID_HOURS = 1
     API_PAGE_SIZE = 50
     API_MAX_PAGE_SIZE = 200
+    # How long one web process reuses the public report's figures (0: never; docs/public-report.md).
+    PUBLIC_REPORT_CACHE_SECONDS = 60
 
     # Calendar feeds (/ical/<token>.ics): the window of bookings they hold, how long a
     # cancelled booking stays in them as STATUS:CANCELLED, how often clients should
@@ -72,6 +74,29 @@ class Config:
     CALENDAR_MAX_KB = 2048
     CALENDAR_IMPORT_DAYS = 400
     CALENDAR_ALLOWED_NETWORKS: tuple[str, ...] = ()
+
+    # Alerts to managers, found by the jobs runner's `alerts.check` (docs/gateway.md):
+    # a forced door (on/off), a door open longer than N minutes, a device not heard
+    # from for N minutes (0 turns either off), and a note when an incident is over.
+    ALERT_FORCED_DOOR = True
+    ALERT_HELD_OPEN_MINUTES = 5
+    ALERT_OFFLINE_MINUTES = 10
+    ALERT_RESOLVED_MAIL = True
+    # The managers' live view: how often the page asks (seconds) and how many events
+    # it lists; unknown badges scanned this many minutes ago are offered on the badge form.
+    LIVE_POLL_SECONDS = 3
+    LIVE_EVENTS = 20
+    UNKNOWN_BADGE_MINUTES = 10
+
+    # Retention (docs/privacy.md): access events, machine sessions and quarantined events
+    # older than this many days lose their badge, member and other personal fields
+    # (`retention.run` job, `incubator retention run`); rows are updated this many at a time.
+    RETENTION_DAYS = 730
+    RETENTION_BATCH = 1000
+    # Monthly statements as PDF (docs/statements.md): a TrueType font file to write them
+    # with (e.g. DejaVuSans.ttf, for the euro sign and any name); None: the PDF's built-in
+    # Latin-1 font, amounts in "EUR".
+    STATEMENT_PDF_FONT: str | None = None
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

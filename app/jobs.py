@@ -83,15 +83,36 @@ def _close_orphan_sessions(app: Flask, now: dt.datetime) -> object:
     return f"{close_silent_sessions(now=now)} closed"
 
 
+def _check_alerts(app: Flask, now: dt.datetime) -> object:
+    """Forced doors, doors held open, devices offline: managers are mailed once each."""
+    from app.services.alerts import AlertSettings, check_alerts
+
+    settings = AlertSettings.from_config(app.config)
+    return str(check_alerts(now=now, settings=settings, facility=facility(app)))
+
+
+def _retention(app: Flask, now: dt.datetime) -> object:
+    """Personal fields of old access events and sessions cleared (docs/privacy.md)."""
+    from app.services.retention import run_retention
+
+    return run_retention(
+        now=now,
+        days=int(app.config["RETENTION_DAYS"]),
+        batch=int(app.config["RETENTION_BATCH"]),
+    ).describe()
+
+
 JOBS: list[Job] = [
     Job("bookings.release_no_shows", dt.timedelta(minutes=1), _release_no_shows),
     Job("bookings.approval_digest", dt.timedelta(days=1), _approval_digest),
     Job("calendars.refresh", dt.timedelta(hours=1), _refresh_calendars),
     Job("devices.republish_acl", dt.timedelta(days=1), _republish_allow_lists),
     Job("gateway.orphan_sessions", dt.timedelta(minutes=10), _close_orphan_sessions),
+    Job("alerts.check", dt.timedelta(minutes=1), _check_alerts),
     # Last, so the e-mails the jobs above queue leave in the same pass.
     Job("mail.deliver", dt.timedelta(minutes=1), _deliver_mail),
     Job("login_links.purge", dt.timedelta(days=1), _purge_links),
+    Job("retention.run", dt.timedelta(days=1), _retention),
 ]
 
 

@@ -35,6 +35,10 @@ def select_locale() -> str:
     from flask import current_app
 
     supported = current_app.config["LANGUAGES"]
+    # A page may fix its language from the link itself (the public report's ?lang=,
+    # which works inside another site's iframe, where our cookies are not sent).
+    if g.get("link_locale") in supported:
+        return str(g.link_locale)
     # The API's member (bearer token) decides there; a session cookie does not count.
     member = g.get("api_member") if request.path.startswith("/api/") else current_user
     if member is not None and member.is_authenticated and member.locale in supported:
@@ -106,12 +110,22 @@ def init_templates(app: Flask) -> None:
         }
 
 
+# The only pages other sites may show in a frame: the public report (by endpoint name).
+FRAMEABLE_ENDPOINTS = frozenset({"public.report"})
+
+
 def init_security_headers(app: Flask) -> None:
     @app.after_request
     def _headers(response: Response) -> Response:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        if not g.get("allow_framing"):
+        if request.endpoint in FRAMEABLE_ENDPOINTS:
+            response.headers.setdefault(
+                "Content-Security-Policy",
+                "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+                "script-src 'self'; frame-ancestors *; form-action 'self'; base-uri 'none'",
+            )
+        elif not g.get("allow_framing"):
             response.headers.setdefault("X-Frame-Options", "DENY")
             response.headers.setdefault(
                 "Content-Security-Policy",

@@ -13,10 +13,15 @@ def register_blueprints(app: Flask) -> None:
         devices,
         main,
         members,
+        occupancy,
         profile,
+        public,
         qualifications,
+        reports,
         resources,
+        simulator,
         site,
+        statements,
         tenants,
     )
 
@@ -33,6 +38,11 @@ def register_blueprints(app: Flask) -> None:
         bookings,
         calendars,
         devices,
+        reports,
+        public,
+        occupancy,
+        statements,
+        simulator,
     ):
         app.register_blueprint(module.bp)
     api.register(app)

@@ -1,5 +1,6 @@
 """The data model. Importing this package registers every table on `Base.metadata`."""
 
+from .alert import AlertKind, DeviceAlert
 from .audit import AuditLog
 from .badge import Badge
 from .base import Base, utcnow
@@ -42,6 +43,7 @@ __all__ = [
     "LOCALES",
     "WEEKDAYS",
     "AccessEvent",
+    "AlertKind",
     "ApiToken",
     "AuditLog",
     "Badge",
@@ -56,6 +58,7 @@ __all__ = [
     "Closure",
     "CommandState",
     "Device",
+    "DeviceAlert",
     "DeviceCommand",
     "DeviceKind",
     "DeviceOutbox",

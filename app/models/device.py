@@ -6,7 +6,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, Enum, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, TimestampMixin, utcnow
@@ -134,6 +134,25 @@ class AccessEvent(Base):
         Index("ix_access_event_received", "received_at"),
         Index("ix_access_event_member_time", "member_id", "device_time"),
         Index("ix_access_event_resource_time", "resource_id", "device_time"),
+        # A door's newest opened / closed / forced event, for the alerts (migration 0007).
+        Index("ix_access_event_device_type", "device_id", "type", "id"),
+        # The usage report's door entries of a period, from the index alone (migration 0009).
+        Index(
+            "ix_access_event_door",
+            "device_id",
+            "device_time",
+            "type",
+            "granted",
+            "tenant_id",
+            "member_id",
+        ),
+        # What the retention job still has to anonymise (app.services.retention).
+        Index(
+            "ix_access_event_retention",
+            "received_at",
+            sqlite_where=text("anonymised_at IS NULL"),
+            postgresql_where=text("anonymised_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -153,12 +172,22 @@ class AccessEvent(Base):
     clock_synced: Mapped[bool] = mapped_column(default=True)
     received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Set by the retention job when it cleared the badge, member and personal data.
+    anonymised_at: Mapped[dt.datetime | None]
 
 
 class QuarantinedEvent(Base):
     """An event the gateway refused, kept raw with the reason (the device was told)."""
 
     __tablename__ = "quarantined_event"
+    __table_args__ = (
+        Index(
+            "ix_quarantined_event_retention",
+            "received_at",
+            sqlite_where=text("anonymised_at IS NULL"),
+            postgresql_where=text("anonymised_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     device_id: Mapped[str] = mapped_column(String(32), index=True)
@@ -166,6 +195,8 @@ class QuarantinedEvent(Base):
     reason: Mapped[str] = mapped_column(String(60))
     payload: Mapped[str] = mapped_column(Text)
     received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # Set by the retention job when it took badge and member ids out of `payload`.
+    anonymised_at: Mapped[dt.datetime | None]
 
 
 class UsageSession(Base):
@@ -177,6 +208,23 @@ class UsageSession(Base):
         Index("ix_usage_session_resource_start", "resource_id", "started_at"),
         Index("ix_usage_session_tenant_start", "tenant_id", "started_at"),
         Index("ix_usage_session_open", "ended_at", "last_event_at"),
+        # The usage report's sessions of a period, from the index alone (migration 0009).
+        Index(
+            "ix_usage_session_report",
+            "started_at",
+            "ended_at",
+            "tenant_id",
+            "resource_id",
+            "member_id",
+            "busy_s",
+            "idle_s",
+        ),
+        Index(
+            "ix_usage_session_retention",
+            "started_at",
+            sqlite_where=text("anonymised_at IS NULL"),
+            postgresql_where=text("anonymised_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -195,6 +243,8 @@ class UsageSession(Base):
     provisional_end: Mapped[bool] = mapped_column(default=False)
     busy_s: Mapped[int] = mapped_column(default=0)
     idle_s: Mapped[int] = mapped_column(default=0)
+    # Set by the retention job when it cleared the member (tenant, times and durations stay).
+    anonymised_at: Mapped[dt.datetime | None]
 
     resource: Mapped[Resource | None] = relationship()
     member: Mapped[Member | None] = relationship()

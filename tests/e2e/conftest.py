@@ -93,7 +93,7 @@ def live_server(
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
+        for _ in range(600):  # up to a minute: a loaded machine starts the server slowly
             try:
                 with urllib.request.urlopen(base + "/healthz", timeout=1):  # noqa: S310
                     break

@@ -18,9 +18,13 @@ def register(app: Flask) -> None:
         calendar_tokens,
         device_activity,
         devices,
+        live,
         members,
+        public,
         qualifications,
+        reports,
         resources,
+        statements,
         tenants,
     )
     from .routing import SLUG, SlugConverter, bp

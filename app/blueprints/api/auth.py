@@ -18,7 +18,7 @@ from app.models import Member
 from app.services.api_tokens import authenticate_api_token
 from app.web import now
 
-from .routing import bp
+from .routing import PUBLIC_ENDPOINTS, bp
 
 CHALLENGE = 'Bearer realm="api"'
 
@@ -38,6 +38,8 @@ def _unauthorized(message: str, *, token_given: bool) -> Response:
 
 @bp.before_request
 def authenticate() -> Response | None:
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None  # open to anyone by declaration; never reads a token or a cookie
     scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
     secret = secret.strip()
     if scheme.lower() != "bearer" or not secret:

@@ -61,6 +61,7 @@ class Operation:
     response: type[BaseModel] | None = None
     status: int = 200
     errors: tuple[int, ...] = ()
+    public: bool = False  # no token needed (the public report); see PUBLIC_ENDPOINTS
 
     @property
     def path(self) -> str:
@@ -68,6 +69,8 @@ class Operation:
 
 
 OPERATIONS: list[Operation] = []
+# Endpoints that answer without a bearer token: declared with `api_route(..., public=True)`.
+PUBLIC_ENDPOINTS: set[str] = set()
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,7 @@ def api_route(
     status: int = 200,
     description: str = "",
     errors: Sequence[int] = (),
+    public: bool = False,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register `handler` for `method rule`; it receives path values, `body` and `query`.
 
@@ -109,6 +113,7 @@ def api_route(
             response=response,
             status=status,
             errors=tuple(errors),
+            public=public,
         )
 
         @functools.wraps(handler)
@@ -122,6 +127,8 @@ def api_route(
 
         bp.add_url_rule(rule, handler.__name__, view, methods=[method])
         OPERATIONS.append(operation)
+        if public:
+            PUBLIC_ENDPOINTS.add(operation.endpoint)
         return handler
 
     return decorate
@@ -217,6 +224,8 @@ def page_size(query: ListQuery) -> int:
 def respond(operation: Operation, result: Any, query: BaseModel | None) -> Response:
     if result is None:
         return Response(status=204)
+    if isinstance(result, Response):  # answered in another format (a CSV download)
+        return result
     headers: dict[str, str] = {}
     if isinstance(result, Created):
         headers["Location"] = result.location

@@ -72,6 +72,9 @@ TAGS = [
     {"name": "calendars", "description": "Secret calendar feed links (iCal), one per device."},
     {"name": "devices", "description": "The Pis at doors and machines; remote commands."},
     {"name": "activity", "description": "Access events and machine sessions the devices report."},
+    {"name": "reports", "description": "Usage reports: hours, sessions and entries per group."},
+    {"name": "public", "description": "The live public report: no token, CORS for any site."},
+    {"name": "statements", "description": "Monthly statements per tenant: quota, overage, amount."},
     {"name": "meta", "description": "This document."},
 ]
 
@@ -167,7 +170,7 @@ def _query_parameters(
 
 
 def _error_statuses(op: Operation, has_path_parameters: bool) -> list[int]:
-    statuses = {401, *op.errors}
+    statuses = {*op.errors} if op.public else {401, *op.errors}
     if has_path_parameters:
         statuses.add(404)
     if op.body is not None:
@@ -221,6 +224,8 @@ def build_document(
         }
         if op.description:
             operation["description"] = op.description
+        if op.public:
+            operation["security"] = []
         if op.query is not None:
             query_schemas.add(op.query.__name__)
             operation["parameters"] = _query_parameters(

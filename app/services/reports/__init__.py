@@ -1,0 +1,1 @@
+"""Usage reports: aggregation in SQL, period splitting in the facility's time zone, CSV."""

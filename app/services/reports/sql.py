@@ -1,0 +1,104 @@
+"""Seconds from timestamps in SQL, for SQLite and PostgreSQL alike.
+
+Reports add up clipped durations inside the database: ``epoch_seconds(column)``
+turns a stored instant into seconds since 1970 (a float), so clipping to a
+period is plain arithmetic with bounds given as numbers, and the scalar
+``least``/``greatest`` are spelled the way each database wants.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import Float
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import ColumnElement, FunctionElement
+
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def seconds(moment: dt.datetime) -> float:
+    """An aware instant as seconds since 1970, the unit of `epoch_seconds`."""
+    return (moment - EPOCH).total_seconds()
+
+
+class epoch_seconds(FunctionElement[float]):
+    type = Float()
+    inherit_cache = True
+    name = "epoch_seconds"
+
+
+@compiles(epoch_seconds, "sqlite")
+def _epoch_sqlite(element: epoch_seconds, compiler: Any, **kw: Any) -> str:
+    # Instants are stored as UTC text ("2026-11-01 10:00:00.000000"): julianday reads it.
+    return f"((julianday({compiler.process(element.clauses, **kw)}) - 2440587.5) * 86400.0)"
+
+
+@compiles(epoch_seconds, "postgresql")
+def _epoch_postgresql(element: epoch_seconds, compiler: Any, **kw: Any) -> str:
+    inner = compiler.process(element.clauses, **kw)
+    return f"CAST(EXTRACT(EPOCH FROM {inner}) AS DOUBLE PRECISION)"
+
+
+class least(FunctionElement[float]):
+    type = Float()
+    inherit_cache = True
+    name = "least"
+
+
+class greatest(FunctionElement[float]):
+    type = Float()
+    inherit_cache = True
+    name = "greatest"
+
+
+@compiles(least, "sqlite")
+def _least_sqlite(element: least, compiler: Any, **kw: Any) -> str:
+    return f"min({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(greatest, "sqlite")
+def _greatest_sqlite(element: greatest, compiler: Any, **kw: Any) -> str:
+    return f"max({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(least)
+def _least_default(element: least, compiler: Any, **kw: Any) -> str:
+    return f"least({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(greatest)
+def _greatest_default(element: greatest, compiler: Any, **kw: Any) -> str:
+    return f"greatest({compiler.process(element.clauses, **kw)})"
+
+
+def overlap_seconds(
+    start: ColumnElement[Any], end: ColumnElement[Any], lower: float, upper: float
+) -> ColumnElement[float]:
+    """Seconds of [start, end) inside [lower, upper) (numbers from `seconds`), never negative."""
+    clipped = least(end, upper) - greatest(start, lower)
+    return greatest(clipped, 0.0)
+
+
+class shifted(FunctionElement[dt.datetime]):
+    """`column` moved by a number of seconds, still comparable with stored instants."""
+
+    inherit_cache = True
+    name = "shifted"
+
+    def __init__(self, column: Any, secs: float) -> None:
+        self.secs = float(secs)
+        super().__init__(column)
+
+
+@compiles(shifted, "sqlite")
+def _shifted_sqlite(element: shifted, compiler: Any, **kw: Any) -> str:
+    # datetime() drops the microseconds ("...:00" sorts before "...:00.000000"): a bound
+    # at most a second looser, which only lower bounds use.
+    return f"datetime({compiler.process(element.clauses, **kw)}, '{element.secs:+.0f} seconds')"
+
+
+@compiles(shifted, "postgresql")
+def _shifted_postgresql(element: shifted, compiler: Any, **kw: Any) -> str:
+    return f"({compiler.process(element.clauses, **kw)} + make_interval(secs => {element.secs!r}))"
