@@ -1,8 +1,8 @@
 """Words for what devices report, for the dashboard's live view and a member's history.
 
-The same wording as the devices pages use (app/blueprints/devices/labels.py), so
-one translation serves both; blueprints are independent of each other, so the
-pages outside the devices area read them from here. Unknown codes show as is.
+The one place for this wording: the devices pages (app/blueprints/devices/labels.py
+adds the command vocabulary), the dashboard's live view, a member's history and the
+demo simulator read it from here. Unknown codes show as is.
 """
 
 from flask_babel import lazy_gettext as _l

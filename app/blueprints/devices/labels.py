@@ -1,37 +1,20 @@
-"""Words for the codes the devices report, in the reader's language (unknown codes show as is)."""
+"""Words for the codes the devices report, in the reader's language (unknown codes show as is).
+
+Event types and access reasons are the ones in `app.event_labels`, shared with the
+dashboard and the access history; the devices pages add the command vocabulary.
+"""
 
 from flask_babel import lazy_gettext as _l
 
-EVENT_TYPES = {
-    "access.decision": _l("badge scanned"),
-    "session.start": _l("session started"),
-    "session.tick": _l("session running"),
-    "session.end": _l("session ended"),
-    "door.opened": _l("door opened"),
-    "door.closed": _l("door closed"),
-    "door.held_open": _l("door held open"),
-    "door.forced": _l("door forced"),
-    "acl.applied": _l("allow-list applied"),
-    "acl.rejected": _l("allow-list refused"),
-    "reader.error": _l("badge reader error"),
-    "cmd.executed": _l("command executed"),
-}
+from app.event_labels import EVENT_TYPES
+from app.event_labels import REASONS as ACCESS_REASONS
 
+__all__ = ["COMMAND_NAMES", "COMMAND_STATES", "EVENT_TYPES", "REASONS"]
+
+#: the access and session reasons every page shows, and what a device says when it
+#: refuses or misses a command
 REASONS = {
-    # decisions
-    "ok": _l("allowed"),
-    "unknown_badge": _l("unknown badge"),
-    "badge_inactive": _l("badge revoked"),
-    "member_inactive": _l("member deactivated"),
-    "tenant_inactive": _l("company deactivated"),
-    "contract_ended": _l("contract ended"),
-    "resource_unavailable": _l("resource unavailable"),
-    "locked_out": _l("locked out"),
-    "not_qualified": _l("no valid training"),
-    "outside_hours": _l("outside opening hours"),
-    "no_booking": _l("no booking now"),
-    "stale_cache": _l("allow-list out of date"),
-    "rate_limited": _l("too many scans"),
+    **ACCESS_REASONS,
     # command refusals and expiry
     "bad_signature": _l("bad signature"),
     "unknown_kid": _l("unknown server key"),
