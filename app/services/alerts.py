@@ -30,11 +30,12 @@ from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.i18n import format_local, gettext_for
-from app.models import AccessEvent, AlertKind, Device, DeviceAlert, DeviceKind, Member, Role
+from app.models import AccessEvent, AlertKind, Device, DeviceAlert, DeviceKind, Member
 from bridge_protocol.events import EventType
 
 from .bookings.lifecycle import Facility
 from .mail import queue_mail
+from .members import managers_wanting
 
 #: how far back a pass looks for forced doors (one older than this is history)
 FORCED_LOOKBACK = dt.timedelta(days=1)
@@ -190,17 +191,7 @@ def open_alerts(*, limit: int | None = None, told_only: bool = True) -> list[Dev
 
 def alert_readers() -> list[Member]:
     """Active managers who did not turn the alert e-mails off."""
-    return list(
-        db.session.scalars(
-            select(Member)
-            .where(
-                Member.role == Role.MANAGER,
-                Member.active.is_(True),
-                Member.notify_alerts.is_(True),
-            )
-            .order_by(Member.id)
-        )
-    )
+    return managers_wanting(Member.notify_alerts)
 
 
 # -- finding incidents -----------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import InstrumentedAttribute, joinedload
 
 from app.extensions import db
 from app.models import LOCALES, Member, Role, Tenant
@@ -20,6 +20,18 @@ from .device_outbox import request_acl_refresh
 from .errors import N_, UNSET, NotFound, PermissionDenied, ValidationFailed
 from .pagination import Page, paginate
 from .validation import clean_email, clean_text, printable
+
+
+def managers_wanting(preference: InstrumentedAttribute[bool]) -> list[Member]:
+    """Active managers whose notification `preference` (a boolean `Member` column such as
+    `Member.notify_digest`) is on, in a stable order: who gets a managers' e-mail."""
+    return list(
+        db.session.scalars(
+            select(Member)
+            .where(Member.role == Role.MANAGER, Member.active.is_(True), preference.is_(True))
+            .order_by(Member.id)
+        )
+    )
 
 
 def visible_members_query(actor: Member):

@@ -10,9 +10,10 @@ from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.i18n import format_local, gettext_for
-from app.models import Booking, BookingStatus, Member, Role
+from app.models import Booking, BookingStatus, Member
 
 from ..mail import queue_mail
+from ..members import managers_wanting
 
 if TYPE_CHECKING:
     from .lifecycle import Facility
@@ -35,17 +36,7 @@ def waiting_requests(now: dt.datetime) -> list[Booking]:
 
 
 def digest_readers() -> list[Member]:
-    return list(
-        db.session.scalars(
-            select(Member)
-            .where(
-                Member.role == Role.MANAGER,
-                Member.active.is_(True),
-                Member.notify_digest.is_(True),
-            )
-            .order_by(Member.id)
-        )
-    )
+    return managers_wanting(Member.notify_digest)
 
 
 def _line(booking: Booking, reader: Member, facility: Facility) -> str:
