@@ -33,21 +33,19 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # as `python bench/access.py`
 
+from bench.common import pct, postgres_answers, stop_on_sigterm
 from bench.gateway_setup import (
     BARE_REQUEST,
     BARE_RESPONSE,
-    DEFAULT_PG,
-    DOC,
     GatewayBench,
+    add_run_options,
     close,
     connect,
     load_line,
     machine_line,
-    pct,
-    postgres_answers,
-    stop_on_sigterm,
     subscribe,
-    update_doc,
+    summary_line,
+    write_section,
 )
 
 TITLE = "## Access decisions"
@@ -270,10 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=1000, help="round trips per measurement")
     parser.add_argument("--warmup", type=int, default=50)
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default=None)
-    parser.add_argument("--pg-url", default=DEFAULT_PG)
-    parser.add_argument("--quick", action="store_true", help="a short run (100 round trips)")
-    parser.add_argument("--no-write", action="store_true", help="leave docs/performance.md")
-    parser.add_argument("--doc", type=Path, default=DOC)
+    add_run_options(parser, quick="a short run (100 round trips)")
     args = parser.parse_args(argv)
     stop_on_sigterm()
     if args.quick:
@@ -285,12 +280,10 @@ def main(argv: list[str] | None = None) -> int:
     print(table(baseline, ours))
     print(verdict(baseline, ours))
     print(
-        f"{machine_line()}; {load_line()}; {time.monotonic() - started:.0f} s; "
+        f"{summary_line(started)}; "
         f"gateway answered {extra['answered']:.0f}, handler errors {extra['errors']:.0f}"
     )
-    if not args.no_write:
-        update_doc(args.doc, TITLE, section(baseline, ours, args, extra))
-        print(f"wrote the {TITLE[3:]} section of {args.doc}")
+    write_section(args, TITLE, lambda: section(baseline, ours, args, extra))
     return 0
 
 

@@ -32,14 +32,12 @@ import os
 import platform
 import random
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -48,11 +46,19 @@ from typing import Any
 
 import sqlalchemy as sa
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # as `python bench/bookings.py`
 
-DOCS = ROOT / "docs" / "performance.md"
-DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
+from bench.common import (
+    DEFAULT_PG,
+    ROOT,
+    load_average,
+    postgres_answers,
+    scratch_postgres,
+    update_doc,
+)
+from bench.common import DOC as DOCS
+from tests.support.mosquitto import free_port
+
 ALWAYS_OPEN = {
     day: [["00:00", "24:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 }
@@ -71,12 +77,6 @@ WARM_UP = 15
 PLAN = {"room": 744, "machine": 744, "kitchen": 744}
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 # -- databases -------------------------------------------------------------------------
 
 
@@ -85,37 +85,6 @@ class Database:
     name: str
     url: str
     drop: Callable[[], None] = lambda: None
-
-
-@contextmanager
-def postgres_database(base_url: str) -> Iterator[Database]:
-    url = sa.make_url(base_url)
-    if url.drivername == "postgresql":
-        url = url.set(drivername="postgresql+psycopg")
-    name = f"incubator_bench_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield Database("PostgreSQL", url.set(database=name).render_as_string(hide_password=False))
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
-                (name,),
-            )
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
-        admin.dispose()
-
-
-def postgres_answers(base_url: str) -> bool:
-    try:
-        import psycopg
-
-        psycopg.connect(base_url.replace("+psycopg", ""), connect_timeout=3).close()
-    except Exception:
-        return False
-    return True
 
 
 # -- the world: tenants, members, tokens, resources -----------------------------------------
@@ -707,7 +676,7 @@ def write_docs(rows: list[Row], plans: dict[str, list[Any]], notes: list[str]) -
         "## Bookings",
         "",
         f"Measured {dt.date.today().isoformat()} on {machine()} (load average "
-        f"{', '.join(f'{n:.1f}' for n in os.getloadavg())} at the end, other work included) "
+        f"{load_average()} at the end, other work included) "
         "with `.venv/bin/python bench/bookings.py` "
         f"(about 2 minutes on a quiet machine; add `--databases sqlite` to skip PostgreSQL). "
         "The server is "
@@ -743,23 +712,14 @@ def write_docs(rows: list[Row], plans: dict[str, list[Any]], notes: list[str]) -
         for statement, plan in database_plans:
             section += [statement, f"    -> {plan}"]
         section += ["```", ""]
-    text = DOCS.read_text() if DOCS.exists() else ""
-    if not text:
-        text = (
-            "# Performance\n\n"
-            "Benchmarks are scripts under `bench/`, not tests: each measures against a "
-            "baseline taken in the same run and prints the ratios, so the figures compare "
-            "across machines. Each section says how to run it again.\n\n"
-            f"Machine: {machine()}.\n"
-        )
-    start = text.find("## Bookings")
-    if start == -1:
-        text = text.rstrip("\n") + "\n\n" + "\n".join(section).rstrip("\n") + "\n"
-    else:
-        following = text.find("\n## ", start + 1)
-        rest = text[following + 1 :] if following != -1 else ""
-        text = text[:start] + "\n".join(section).rstrip("\n") + "\n" + ("\n" + rest if rest else "")
-    DOCS.write_text(text)
+    new_doc = (
+        "# Performance\n\n"
+        "Benchmarks are scripts under `bench/`, not tests: each measures against a "
+        "baseline taken in the same run and prints the ratios, so the figures compare "
+        "across machines. Each section says how to run it again.\n\n"
+        f"Machine: {machine()}.\n"
+    )
+    update_doc(DOCS, "## Bookings", "\n".join(section), new_doc)
 
 
 def main() -> None:
@@ -786,7 +746,8 @@ def main() -> None:
             elif postgres_answers(args.pg_url):
                 name = "PostgreSQL"
                 databases = [
-                    stack.enter_context(postgres_database(args.pg_url)) for _ in SEED_LEVELS
+                    Database(name, stack.enter_context(scratch_postgres(args.pg_url)))
+                    for _ in SEED_LEVELS
                 ]
             else:
                 notes.append(f"PostgreSQL did not answer at {args.pg_url}: not measured.")

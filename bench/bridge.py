@@ -26,13 +26,11 @@ import contextlib
 import datetime as dt
 import logging
 import os
-import platform
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,6 +40,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # also as `python 
 
 from gpiozero.pins.mock import MockFactory, MockPin
 
+from bench.common import (
+    DOC,
+    cpu_model,
+    load_average,
+    mosquitto_version,
+    pct,
+    ready_child,
+    system_text,
+    update_doc,
+    wait_for,
+)
 from bridge_protocol import topics
 from bridge_protocol.config import load_config
 from bridge_protocol.keys import (
@@ -57,8 +66,6 @@ from tests.support.mqtt_client import close_wakeup_sockets, new_paho_client
 from tests.support.server_double import AuthReply, ServerDouble, always
 from tests.support.server_side import ServerSide, write_bridge_config
 
-ROOT = Path(__file__).resolve().parents[1]
-DOC = ROOT / "docs" / "performance.md"
 SECTION = "## Bridge"
 UID = "04A22B1C"
 MEMBER = 42
@@ -79,11 +86,7 @@ class Result:
     lost: int = 0
 
     def pct(self, q: float) -> float:
-        ordered = sorted(self.samples_ms)
-        if not ordered:
-            return float("nan")
-        rank = max(0, min(len(ordered) - 1, round(q / 100 * len(ordered) + 0.5) - 1))
-        return ordered[rank]
+        return pct(self.samples_ms, q)
 
     @property
     def n(self) -> int:
@@ -158,21 +161,8 @@ def responder(
     command = [sys.executable, str(Path(__file__).resolve()), "--serve", mode]
     command += ["--port", str(broker.port), "--user", username, "--dev", dev, "--keys", str(keydir)]
     env = {**os.environ, "BENCH_RESPONDER_PASSWORD": account.password}
-    with subprocess.Popen(
-        command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT
-    ) as child:
-        assert child.stdin is not None
-        assert child.stdout is not None
-        try:
-            if child.stdout.readline().strip() != "ready":
-                raise RuntimeError(f"the {mode} responder did not start")
-            yield
-        finally:
-            child.stdin.close()
-            try:
-                child.wait(WAIT_S)
-            except subprocess.TimeoutExpired:
-                child.kill()
+    with ready_child(command, env=env, what=f"the {mode} responder", wait_s=WAIT_S):
+        yield
 
 
 # 1. Baseline ------------------------------------------------------------------------------
@@ -330,7 +320,12 @@ def bench_online(broker: Broker, keydir: Path, rounds: int, warmup: int) -> Resu
         )
         bridge.start()
         try:
-            _wait(lambda: bridge.presence.server_online and bridge.acl.ver is not None)
+            wait_for(
+                lambda: bridge.presence.server_online and bridge.acl.ver is not None,
+                WAIT_S,
+                "the bridge did not get ready",
+                interval=0.02,
+            )
             return _measure_door(
                 bridge, rounds, warmup, "(b) online decision, via broker", "online"
             )
@@ -342,14 +337,6 @@ def make_keys(keydir: Path) -> None:
     keydir.mkdir(parents=True, exist_ok=True)
     save_signing_key(keydir / "signing.key", generate_signing_key())
     save_badge_key(keydir / "badge.key", generate_badge_key())
-
-
-def _wait(condition: Callable[[], bool], timeout: float = WAIT_S) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise RuntimeError("the bridge did not get ready")
-        time.sleep(0.02)
 
 
 # Reporting ------------------------------------------------------------------------------
@@ -377,24 +364,9 @@ def table(results: list[Result], baseline: Result | None) -> str:
 
 
 def machine_line() -> str:
-    cpu = platform.processor() or platform.machine()
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    mosquitto = "not installed"
-    binary = find_mosquitto()
-    if binary:
-        with contextlib.suppress(OSError, subprocess.SubprocessError):
-            out = subprocess.run(
-                [binary, "-h"], capture_output=True, text=True, timeout=5, check=False
-            )
-            mosquitto = (out.stdout or out.stderr).splitlines()[0].replace("mosquitto version ", "")
-    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     return (
-        f"{cpu}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}, "
-        f"Python {platform.python_version()}, Mosquitto {mosquitto} (load average {load})"
+        f"{cpu_model()}, {os.cpu_count()} CPUs, {system_text()}, "
+        f"Mosquitto {mosquitto_version() or 'not installed'} (load average {load_average()})"
     )
 
 
@@ -440,32 +412,14 @@ Measured {today} on {machine_line()}.
 {busy_note()}{note}"""
 
 
-def update_doc(path: Path, section: str) -> None:
-    """Replace the "Bridge" section (up to the next ``## ``) or add it; keep the rest."""
-    if path.exists():
-        text = path.read_text(encoding="utf-8")
-    else:
-        text = (
-            "# Performance\n\n"
-            "Benchmarks live in `bench/`; each is a script that starts what it needs,\n"
-            "runs on 127.0.0.1, prints its figures with ratios against a baseline measured\n"
-            "in the same run, and refreshes its own section below. They are not tests:\n"
-            "nothing fails when a figure is slow. Figures depend on the machine; compare\n"
-            "ratios, not milliseconds.\n"
-        )
-    lines = text.splitlines()
-    start = next((i for i, line in enumerate(lines) if line.strip() == SECTION), None)
-    if start is None:
-        new = text.rstrip("\n") + "\n\n" + section.rstrip("\n") + "\n"
-    else:
-        end = next(
-            (i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines)
-        )
-        tail = lines[end:]
-        new = "\n".join([*lines[:start], *section.rstrip("\n").splitlines()])
-        new += ("\n\n" + "\n".join(tail)) if tail else ""
-        new = new.rstrip("\n") + "\n"
-    path.write_text(new, encoding="utf-8")
+NEW_DOC = (  # docs/performance.md's start, when this is the first benchmark to write it
+    "# Performance\n\n"
+    "Benchmarks live in `bench/`; each is a script that starts what it needs,\n"
+    "runs on 127.0.0.1, prints its figures with ratios against a baseline measured\n"
+    "in the same run, and refreshes its own section below. They are not tests:\n"
+    "nothing fails when a figure is slow. Figures depend on the machine; compare\n"
+    "ratios, not milliseconds.\n"
+)
 
 
 # Main -----------------------------------------------------------------------------------
@@ -515,7 +469,7 @@ def main(argv: list[str] | None = None) -> int:
     print(table(results, baseline))
     print(f"\n{machine_line()}; {time.monotonic() - started:.1f} s{note}")
     if not args.no_docs and results:
-        update_doc(args.doc, section_text(results, baseline, rounds, note))
+        update_doc(args.doc, SECTION, section_text(results, baseline, rounds, note), NEW_DOC)
         print(f"\nwrote the Bridge section of {args.doc}")
     return 0
 

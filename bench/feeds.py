@@ -33,8 +33,8 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,11 +42,11 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # as `python bench/feeds.py`
 
-DOCS = ROOT / "docs" / "performance.md"
-DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
+from bench.common import DEFAULT_PG, ROOT, load_average, pct_rounded, scratch_postgres, update_doc
+from bench.common import DOC as DOCS
+
 BOOKINGS = 10_000
 SLOTS_PER_DAY = 24  # 30-minute bookings from 06:00 to 18:00 local
 FIRST_DAY = -55  # days from today: the window keeps 60 days back and 365 ahead
@@ -60,31 +60,6 @@ ZONE = ZoneInfo("Europe/Brussels")
 
 def sqlite_url(tmp: Path) -> str:
     return f"sqlite:///{tmp / 'feeds.sqlite'}"
-
-
-def pg_url(base: str) -> tuple[str, Callable[[], None]] | None:
-    url = sa.make_url(base)
-    if url.drivername == "postgresql":
-        url = url.set(drivername="postgresql+psycopg")
-    name = f"bench_feeds_{uuid.uuid4().hex[:8]}"
-    try:
-        admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    except Exception as exc:  # no server: skip it, say so
-        print(f"PostgreSQL not available ({type(exc).__name__}); skipped")
-        return None
-
-    def drop() -> None:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
-                (name,),
-            )
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
-        admin.dispose()
-
-    return url.set(database=name).render_as_string(hide_password=False), drop
 
 
 def make_app(database_url: str, instance: Path) -> Any:
@@ -247,8 +222,7 @@ class Figures:
 
     @property
     def p95(self) -> float:
-        ordered = sorted(self.samples)
-        return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+        return pct_rounded(self.samples, 95)
 
 
 def measure(app: Any, path: str) -> dict[str, Figures]:
@@ -329,10 +303,9 @@ def table(database: str, figures: dict[str, Figures]) -> list[str]:
 
 def machine() -> str:
     cpus = os.cpu_count()
-    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     return (
         f"{platform.processor() or platform.machine()}, {cpus} CPUs, {platform.system()} "
-        f"{platform.release()}, Python {platform.python_version()} (load average {load})"
+        f"{platform.release()}, Python {platform.python_version()} (load average {load_average()})"
     )
 
 
@@ -390,16 +363,7 @@ def write_docs(tables: list[list[str]]) -> None:
     for lines in tables:
         section += [*lines, ""]
     section += NOTES
-    text = DOCS.read_text() if DOCS.exists() else "# Performance\n"
-    start = text.find("## Feeds")
-    block = "\n".join(section).rstrip("\n") + "\n"
-    if start == -1:
-        text = text.rstrip("\n") + "\n\n" + block
-    else:
-        following = text.find("\n## ", start + 1)
-        rest = text[following + 1 :] if following != -1 else ""
-        text = text[:start] + block + ("\n" + rest if rest else "")
-    DOCS.write_text(text)
+    update_doc(DOCS, "## Feeds", "\n".join(section))
 
 
 def run(database: str, url: str, instance: Path) -> list[str]:
@@ -430,13 +394,13 @@ def main() -> None:
         if "sqlite" in args.databases:
             tables.append(run("SQLite", sqlite_url(base), base / "sqlite"))
         if "postgresql" in args.databases:
-            made = pg_url(args.pg_url)
-            if made is not None:
-                url, drop = made
+            with ExitStack() as stack:
                 try:
+                    url = stack.enter_context(scratch_postgres(args.pg_url, "bench_feeds_"))
+                except Exception as exc:  # no server: skip it, say so
+                    print(f"PostgreSQL not available ({type(exc).__name__}); skipped")
+                else:
                     tables.append(run("PostgreSQL", url, base / "pg"))
-                finally:
-                    drop()
     if not args.no_docs:
         write_docs(tables)
         print(f"wrote the Feeds section of {DOCS.relative_to(ROOT)}")

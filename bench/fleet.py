@@ -42,22 +42,19 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # as `python bench/fleet.py`
 
+from bench.common import pct, postgres_answers, read_proc, stop_on_sigterm
 from bench.gateway_setup import (
     BARE_REQUEST,
     BARE_RESPONSE,
-    DEFAULT_PG,
-    DOC,
     GatewayBench,
+    add_run_options,
     close,
     connect,
     load_line,
     machine_line,
-    pct,
-    postgres_answers,
-    read_proc,
-    stop_on_sigterm,
     subscribe,
-    update_doc,
+    summary_line,
+    write_section,
 )
 
 TITLE = "## Fleet"
@@ -505,10 +502,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of scanning")
     parser.add_argument("--workers", type=int, default=4, help="device processes")
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default=None)
-    parser.add_argument("--pg-url", default=DEFAULT_PG)
-    parser.add_argument("--quick", action="store_true", help="20 devices, 10 s")
-    parser.add_argument("--no-write", action="store_true", help="leave docs/performance.md")
-    parser.add_argument("--doc", type=Path, default=DOC)
+    add_run_options(parser, quick="20 devices, 10 s")
     args = parser.parse_args(argv)
     stop_on_sigterm()
     if args.quick:
@@ -519,13 +513,8 @@ def main(argv: list[str] | None = None) -> int:
     outcome = run(args)
     print(table(outcome, args))
     print(verdict(outcome))
-    print(
-        f"{machine_line()}; {load_line()}; {time.monotonic() - started:.0f} s "
-        f"(devices connected in {outcome.connect_s:.1f} s)"
-    )
-    if not args.no_write:
-        update_doc(args.doc, TITLE, section(outcome, args))
-        print(f"wrote the {TITLE[3:]} section of {args.doc}")
+    print(f"{summary_line(started)} (devices connected in {outcome.connect_s:.1f} s)")
+    write_section(args, TITLE, lambda: section(outcome, args))
     return 0
 
 

@@ -14,8 +14,9 @@
   its CPU and memory are its own and it competes with the load generator the
   way it would on a server.
 
-It also has what the three scripts print and write: percentiles, the machine
-line and the replacement of one section of docs/performance.md.
+It also has what the three scripts print and write alike: their shared options, the
+machine line and the closing summary. Percentiles, /proc readings and the
+replacement of a section of docs/performance.md come from `bench.common`.
 
 This module is also the bare baseline's responder when run with ``--serve``:
 ``echo`` answers each request on the bench topic with a payload of a given size;
@@ -29,7 +30,6 @@ import contextlib
 import datetime as dt
 import json
 import os
-import platform
 import secrets
 import signal
 import subprocess
@@ -48,9 +48,18 @@ if str(ROOT) not in sys.path:  # also as `python bench/<script>.py`
 
 import paho.mqtt.client as paho  # noqa: E402
 
+from bench.common import (  # noqa: E402
+    DEFAULT_PG,
+    DOC,
+    cpu_model,
+    load_average,
+    mosquitto_version,
+    ready_child,
+    system_text,
+    update_doc,
+)
+
 HOST = "127.0.0.1"
-DOC = ROOT / "docs" / "performance.md"
-DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 #: topics of the bare baselines: under the contract's prefix (the server role may use
 #: them) but outside the device tree, so the gateway never sees them
 BENCH_PREFIX = "incubator/v1/bench/"
@@ -58,18 +67,6 @@ BARE_REQUEST = BENCH_PREFIX + "req"
 BARE_RESPONSE = BENCH_PREFIX + "res"
 BARE_EVENTS = BENCH_PREFIX + "evt/"
 WAIT_S = 30.0
-
-
-# -- statistics -------------------------------------------------------------------------
-
-
-def pct(samples: list[float], q: float) -> float:
-    """The q-th percentile (nearest rank)."""
-    ordered = sorted(samples)
-    if not ordered:
-        return float("nan")
-    rank = max(0, min(len(ordered) - 1, round(q / 100 * len(ordered) + 0.5) - 1))
-    return ordered[rank]
 
 
 # -- paho clients ----------------------------------------------------------------------------
@@ -159,23 +156,6 @@ def subscribe(client: paho.Client, topic: str, timeout: float = WAIT_S) -> None:
 
 
 # -- the process under test: ``incubator gateway`` -------------------------------------------
-
-
-def read_proc(pid: int) -> dict[str, float]:
-    """CPU seconds (user + system) and resident memory of a process, from /proc."""
-    stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    ticks = os.sysconf("SC_CLK_TCK")
-    cpu_s = (int(stat[11]) + int(stat[12])) / ticks  # utime, stime (fields 14, 15)
-    memory: dict[str, float] = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        key, _, value = line.partition(":")
-        if key in ("VmRSS", "VmHWM"):
-            memory[key] = int(value.split()[0]) / 1024  # kB -> MiB
-    return {
-        "cpu_s": cpu_s,
-        "rss_mib": memory.get("VmRSS", 0.0),
-        "hwm_mib": memory.get("VmHWM", 0.0),
-    }
 
 
 @dataclass
@@ -436,27 +416,10 @@ class GatewayBench:
         command = [sys.executable, "-m", "bench.gateway_setup", "--serve", mode]
         command += ["--port", str(self.port), "--user", name, "--size", str(size)]
         env = {**os.environ, "BENCH_BARE_PASSWORD": self.bare[name]}
-        with subprocess.Popen(
-            command,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            env=env,
-            cwd=ROOT,
+        with ready_child(
+            command, env=env, what=f"the bare {mode} responder", wait_s=WAIT_S
         ) as child:
-            assert child.stdout is not None
-            assert child.stdin is not None
-            try:
-                if child.stdout.readline().strip() != "ready":
-                    raise RuntimeError(f"the bare {mode} responder did not start")
-                yield child
-            finally:
-                with contextlib.suppress(OSError):
-                    child.stdin.close()
-                try:
-                    child.wait(WAIT_S)
-                except subprocess.TimeoutExpired:
-                    child.kill()
+            yield child
 
 
 def serve(mode: str, port: int, username: str, size: int) -> int:
@@ -504,71 +467,35 @@ def serve(mode: str, port: int, username: str, size: int) -> int:
 # -- reporting ----------------------------------------------------------------------------------
 
 
-def stop_on_sigterm() -> None:
-    """SIGTERM ends the run like Ctrl-C: the broker, the gateway and the database go too."""
-
-    def stop(_signum: int, _frame: Any) -> None:
-        raise SystemExit(143)
-
-    signal.signal(signal.SIGTERM, stop)
-
-
-def postgres_answers(url: str) -> bool:
-    try:
-        import psycopg
-
-        psycopg.connect(url.replace("+psycopg", ""), connect_timeout=3).close()
-    except Exception:
-        return False
-    return True
+def add_run_options(parser: argparse.ArgumentParser, quick: str) -> None:
+    """The options every gateway benchmark ends with: --pg-url, --quick, --no-write, --doc."""
+    parser.add_argument("--pg-url", default=DEFAULT_PG)
+    parser.add_argument("--quick", action="store_true", help=quick)
+    parser.add_argument("--no-write", action="store_true", help="leave docs/performance.md")
+    parser.add_argument("--doc", type=Path, default=DOC)
 
 
 def machine_line() -> str:
-    cpu = platform.processor() or platform.machine()
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    mosquitto = "?"
-    with contextlib.suppress(OSError, subprocess.SubprocessError, IndexError):
-        out = subprocess.run(
-            ["/usr/sbin/mosquitto", "-h"], capture_output=True, text=True, timeout=5, check=False
-        )
-        mosquitto = (out.stdout or out.stderr).splitlines()[0].replace("mosquitto version ", "")
     return (
-        f"{cpu}, {os.cpu_count()} CPUs (shared), {platform.system()} {platform.release()}, "
-        f"Python {platform.python_version()}, Mosquitto {mosquitto}"
+        f"{cpu_model()}, {os.cpu_count()} CPUs (shared), {system_text()}, "
+        f"Mosquitto {mosquitto_version() or '?'}"
     )
 
 
 def load_line() -> str:
-    return "load average " + ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    return "load average " + load_average()
 
 
-def update_doc(path: Path, title: str, section: str) -> None:
-    """Replace the section headed `title` (up to the next ``## ``) or append it."""
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Performance\n"
-    lines = text.splitlines()
-    start = next((i for i, line in enumerate(lines) if line.strip() == title), None)
-    body = section.rstrip("\n").splitlines()
-    if start is None:
-        new = "\n".join([*lines, "", *body])
-    else:
-        end = next(
-            (i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines)
-        )
-        tail = lines[end:]
-        new = "\n".join([*lines[:start], *body, *(["", *tail] if tail else [])])
-    path.write_text(new.rstrip("\n") + "\n", encoding="utf-8")
+def summary_line(started: float) -> str:
+    """The last line of a run: the machine, its load, and how long the run took."""
+    return f"{machine_line()}; {load_line()}; {time.monotonic() - started:.0f} s"
 
 
-def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"timed out waiting for {what}")
-        time.sleep(0.05)
+def write_section(args: argparse.Namespace, title: str, section: Callable[[], str]) -> None:
+    """Replace the script's section of the doc, unless --no-write."""
+    if not args.no_write:
+        update_doc(args.doc, title, section())
+        print(f"wrote the {title[3:]} section of {args.doc}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -36,20 +36,18 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # as `python bench/ingest.py`
 
+from bench.common import postgres_answers, read_proc, stop_on_sigterm
 from bench.gateway_setup import (
     BARE_EVENTS,
-    DEFAULT_PG,
-    DOC,
     GatewayBench,
+    add_run_options,
     close,
     connect,
     load_line,
     machine_line,
-    postgres_answers,
-    read_proc,
-    stop_on_sigterm,
     subscribe,
-    update_doc,
+    summary_line,
+    write_section,
 )
 
 TITLE = "## Ingest"
@@ -352,10 +350,7 @@ def main(argv: list[str] | None = None) -> int:
         "--batch-size", type=int, default=None, help="the gateway's GATEWAY_BATCH_SIZE"
     )
     parser.add_argument("--databases", default=None, help="sqlite,postgresql (default: both)")
-    parser.add_argument("--pg-url", default=DEFAULT_PG)
-    parser.add_argument("--quick", action="store_true", help="one round of 2,000 events")
-    parser.add_argument("--no-write", action="store_true", help="leave docs/performance.md")
-    parser.add_argument("--doc", type=Path, default=DOC)
+    add_run_options(parser, quick="one round of 2,000 events")
     args = parser.parse_args(argv)
     stop_on_sigterm()
     if args.quick:
@@ -366,10 +361,8 @@ def main(argv: list[str] | None = None) -> int:
     outcomes = [run_database(name.strip(), args) for name in args.databases.split(",")]
     print(table(outcomes))
     print(verdict(outcomes))
-    print(f"{machine_line()}; {load_line()}; {time.monotonic() - started:.0f} s")
-    if not args.no_write:
-        update_doc(args.doc, TITLE, section(outcomes, args))
-        print(f"wrote the {TITLE[3:]} section of {args.doc}")
+    print(summary_line(started))
+    write_section(args, TITLE, lambda: section(outcomes, args))
     return 0
 
 

@@ -236,6 +236,62 @@ def make_badge(db_session: Any):  # type: ignore[no-untyped-def]
     return build
 
 
+# -- two companies and their people ------------------------------------------------
+# Company A with an admin and a member, company B likewise, and a manager. A directory
+# whose companies need more (quotas, a sector) overrides `tenant_a` / `tenant_b` in its
+# own conftest; the people below then belong to those.
+
+
+@pytest.fixture
+def tenant_a(make_tenant):  # type: ignore[no-untyped-def]
+    return make_tenant(name="Atelier Alfa", slug="alfa")
+
+
+@pytest.fixture
+def tenant_b(make_tenant):  # type: ignore[no-untyped-def]
+    return make_tenant(name="Brouwerij Bravo", slug="bravo")
+
+
+@pytest.fixture
+def manager(make_member):  # type: ignore[no-untyped-def]
+    return make_member(role="manager", name="Mona Manager")
+
+
+@pytest.fixture
+def admin_a(make_member, tenant_a):  # type: ignore[no-untyped-def]
+    return make_member(role="tenant_admin", tenant=tenant_a, name="Anna Admin")
+
+
+@pytest.fixture
+def member_a(make_member, tenant_a):  # type: ignore[no-untyped-def]
+    return make_member(role="member", tenant=tenant_a, name="Arne Member")
+
+
+@pytest.fixture
+def admin_b(make_member, tenant_b):  # type: ignore[no-untyped-def]
+    return make_member(role="tenant_admin", tenant=tenant_b, name="Bert Admin")
+
+
+@pytest.fixture
+def member_b(make_member, tenant_b):  # type: ignore[no-untyped-def]
+    return make_member(role="member", tenant=tenant_b, name="Bea Member")
+
+
+@pytest.fixture
+def people(manager, admin_a, member_a, admin_b, member_b):  # type: ignore[no-untyped-def]
+    """Everybody by role name, for parametrized tests."""
+    return {
+        "manager": manager,
+        "admin_a": admin_a,
+        "member_a": member_a,
+        "admin_b": admin_b,
+        "member_b": member_b,
+    }
+
+
+# -- logging in -------------------------------------------------------------------
+
+
 def login(client: FlaskClient, member: Any) -> FlaskClient:
     """Log `member` in on `client` without the cost of a password check."""
     with client.session_transaction() as session:
@@ -248,6 +304,22 @@ def login(client: FlaskClient, member: Any) -> FlaskClient:
 def as_member(client: FlaskClient):  # type: ignore[no-untyped-def]
     def log_in(member: Any) -> FlaskClient:
         return login(client, member)
+
+    return log_in
+
+
+@pytest.fixture
+def sign_in(db_session: Any, as_member: Any):  # type: ignore[no-untyped-def]
+    """Commit what the test built so far, then log `member` in.
+
+    A request that ends in an error rolls the session back; committing first
+    keeps the test's own rows through that (the outer transaction of
+    `db_session` still undoes everything after the test).
+    """
+
+    def log_in(member: Any) -> FlaskClient:
+        db_session.commit()
+        return as_member(member)  # type: ignore[no-any-return]
 
     return log_in
 

@@ -1,5 +1,6 @@
-"""Fixtures for the API tests: two tenants (A and B) with an admin and a member each,
-a manager, bearer headers, and a way to count rows before and after a request."""
+"""Fixtures for the API tests: bearer headers for the people of tests/conftest.py
+(two tenants, A and B, with an admin and a member each, and a manager), and a way
+to count rows before and after a request."""
 
 from __future__ import annotations
 
@@ -7,53 +8,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
-
-
-@pytest.fixture
-def tenant_a(make_tenant):  # type: ignore[no-untyped-def]
-    return make_tenant(name="Atelier Alfa", slug="alfa")
-
-
-@pytest.fixture
-def tenant_b(make_tenant):  # type: ignore[no-untyped-def]
-    return make_tenant(name="Brouwerij Bravo", slug="bravo")
-
-
-@pytest.fixture
-def manager(make_member):  # type: ignore[no-untyped-def]
-    return make_member(role="manager", name="Mona Manager")
-
-
-@pytest.fixture
-def admin_a(make_member, tenant_a):  # type: ignore[no-untyped-def]
-    return make_member(role="tenant_admin", tenant=tenant_a, name="Anna Admin")
-
-
-@pytest.fixture
-def member_a(make_member, tenant_a):  # type: ignore[no-untyped-def]
-    return make_member(role="member", tenant=tenant_a, name="Arne Member")
-
-
-@pytest.fixture
-def admin_b(make_member, tenant_b):  # type: ignore[no-untyped-def]
-    return make_member(role="tenant_admin", tenant=tenant_b, name="Bert Admin")
-
-
-@pytest.fixture
-def member_b(make_member, tenant_b):  # type: ignore[no-untyped-def]
-    return make_member(role="member", tenant=tenant_b, name="Bea Member")
-
-
-@pytest.fixture
-def people(manager, admin_a, member_a, admin_b, member_b):  # type: ignore[no-untyped-def]
-    """Everybody by role name, for parametrized tests."""
-    return {
-        "manager": manager,
-        "admin_a": admin_a,
-        "member_a": member_a,
-        "admin_b": admin_b,
-        "member_b": member_b,
-    }
 
 
 @pytest.fixture
@@ -94,10 +48,6 @@ def snapshot(count):  # type: ignore[no-untyped-def]
 
 
 # -- bookings ------------------------------------------------------------------
-
-ALWAYS_OPEN = {
-    day: [["00:00", "24:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-}
 
 
 class Clock:

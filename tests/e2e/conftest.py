@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from tests.support.mosquitto import free_port  # also for the browser tests elsewhere
 
 CHROMIUM_FLAGS = [
     "--no-sandbox",
@@ -42,12 +45,6 @@ def chromium_path() -> str | None:
     return None
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _cli(env: dict[str, str], *args: str, stdin: str | None = None) -> None:
     subprocess.run(
         [sys.executable, "-m", "app.cli", *args],
@@ -60,18 +57,20 @@ def _cli(env: dict[str, str], *args: str, stdin: str | None = None) -> None:
     )
 
 
-@pytest.fixture(scope="module")
-def live_server(
-    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
-) -> Iterator[str]:
-    instance: Path = tmp_path_factory.mktemp("e2e")
-    port = free_port()
+def server_env(instance: Path, port: int, database: str, **extra: str) -> dict[str, str]:
+    """The environment of a server process on `port` with its own instance and database."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("INCUBATOR_")}
     env.update(
         INCUBATOR_INSTANCE_PATH=str(instance),
-        INCUBATOR_SQLALCHEMY_DATABASE_URI=f"sqlite:///{instance / 'e2e.sqlite'}",
+        INCUBATOR_SQLALCHEMY_DATABASE_URI=database,
         INCUBATOR_PUBLIC_URL=f"http://127.0.0.1:{port}",
+        **extra,
     )
+    return env
+
+
+def prepare_site(env: dict[str, str], *, seed_demo: bool = False) -> None:
+    """Migrate the database and create the manager (and the demo data, if asked)."""
     _cli(env, "db", "upgrade")
     _cli(
         env,
@@ -82,8 +81,13 @@ def live_server(
         "--password-stdin",
         stdin=MANAGER_PASSWORD + "\n",
     )
-    if getattr(request.module, "E2E_SEED_DEMO", False):
+    if seed_demo:
         _cli(env, "seed-demo", "--password", DEMO_PASSWORD)
+
+
+@contextmanager
+def serving(env: dict[str, str], port: int, instance: Path) -> Iterator[str]:
+    """`incubator run` on `port` until the block ends; its base URL once it answers."""
     log = (instance / "server.log").open("w")
     server = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "run", "--port", str(port), "--no-reload"],
@@ -108,8 +112,9 @@ def live_server(
         log.close()
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """Headless Debian Chromium driven by Playwright (the test is skipped without it)."""
     path = chromium_path()
     if path is None:
         pytest.skip("Chromium is not installed: apt-get install chromium")
@@ -123,10 +128,35 @@ def browser() -> Iterator[object]:
         instance.close()
 
 
-@pytest.fixture
-def page(browser, live_server):  # type: ignore[no-untyped-def]
-    context = browser.new_context(base_url=live_server, locale="en-GB")
+@contextmanager
+def browser_page(browser: Any, base_url: str) -> Iterator[Any]:
+    """A page in a context of its own (English, 15 s timeouts), closed after the block."""
+    context = browser.new_context(base_url=base_url, locale="en-GB")
     page = context.new_page()
     page.set_default_timeout(15000)
     yield page
     context.close()
+
+
+@pytest.fixture(scope="module")
+def live_server(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[str]:
+    instance: Path = tmp_path_factory.mktemp("e2e")
+    port = free_port()
+    env = server_env(instance, port, f"sqlite:///{instance / 'e2e.sqlite'}")
+    prepare_site(env, seed_demo=getattr(request.module, "E2E_SEED_DEMO", False))
+    with serving(env, port, instance) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    with chromium() as instance:
+        yield instance
+
+
+@pytest.fixture
+def page(browser, live_server):  # type: ignore[no-untyped-def]
+    with browser_page(browser, live_server) as page:
+        yield page

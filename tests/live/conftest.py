@@ -9,30 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
-from flask.testing import FlaskClient
 
 from app.models import Device, DeviceKind
 from app.services.bookings.lifecycle import Facility
 from app.services.device_events.resolve import Resolver
 from app.services.device_events.store import Outcome, ingest_event
 from tests.gateway.helpers import DeviceEvents
-
-BRUSSELS = ZoneInfo("Europe/Brussels")
-ALWAYS_OPEN = {d: [["00:00", "24:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
-
-
-@pytest.fixture
-def sign_in(db_session: Any, as_member: Any):  # type: ignore[no-untyped-def]
-    """Commit what the test built so far, then log `member` in."""
-
-    def log_in(member: Any) -> FlaskClient:
-        db_session.commit()
-        return as_member(member)  # type: ignore[no-any-return]
-
-    return log_in
+from tests.support.brussels import ALWAYS_OPEN, BRUSSELS
 
 
 @pytest.fixture

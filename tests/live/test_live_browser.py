@@ -10,10 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,12 +19,14 @@ from flask import Flask
 
 from tests.conftest import make_test_app
 from tests.e2e.conftest import (
-    CHROMIUM_FLAGS,
     MANAGER_EMAIL,
     MANAGER_PASSWORD,
-    _cli,
-    chromium_path,
+    browser_page,
+    chromium,
     free_port,
+    prepare_site,
+    server_env,
+    serving,
 )
 from tests.gateway.helpers import DeviceEvents
 
@@ -66,23 +64,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     instance: Path = tmp_path_factory.mktemp("live-e2e")
     port = free_port()
     database = f"sqlite:///{instance / 'live.sqlite'}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("INCUBATOR_")}
-    env.update(
-        INCUBATOR_INSTANCE_PATH=str(instance),
-        INCUBATOR_SQLALCHEMY_DATABASE_URI=database,
-        INCUBATOR_PUBLIC_URL=f"http://127.0.0.1:{port}",
-        INCUBATOR_LIVE_POLL_SECONDS="1",
-    )
-    _cli(env, "db", "upgrade")
-    _cli(
-        env,
-        "create-manager",
-        MANAGER_EMAIL,
-        "--name",
-        "E2E Manager",
-        "--password-stdin",
-        stdin=MANAGER_PASSWORD + "\n",
-    )
+    env = server_env(instance, port, database, INCUBATOR_LIVE_POLL_SECONDS="1")
+    prepare_site(env)
     saved = os.environ.get("INCUBATOR_INSTANCE_PATH")
     app = make_test_app(database, instance)
     if saved is None:  # make_test_app points it at this instance; put it back
@@ -90,21 +73,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     else:
         os.environ["INCUBATOR_INSTANCE_PATH"] = saved
     _add_door(app)
-    log = (instance / "server.log").open("w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "run", "--port", str(port), "--no-reload"],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
     try:
-        _wait_for(base, instance)
-        yield Site(base, app)
+        with serving(env, port, instance) as base:
+            yield Site(base, app)
     finally:
-        server.terminate()
-        server.wait(timeout=10)
-        log.close()
         with app.app_context():
             from app.extensions import db
 
@@ -120,38 +92,16 @@ def _add_door(app: Flask) -> None:
         db.session.commit()
 
 
-def _wait_for(base: str, instance: Path) -> None:
-    for _ in range(100):
-        try:
-            with urllib.request.urlopen(base + "/healthz", timeout=1):  # noqa: S310
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("the server did not start: " + (instance / "server.log").read_text())
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    path = chromium_path()
-    if path is None:
-        pytest.skip("Chromium is not installed: apt-get install chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(
-            executable_path=path, headless=True, args=CHROMIUM_FLAGS
-        )
+    with chromium() as instance:
         yield instance
-        instance.close()
 
 
 @pytest.fixture
 def page(browser: Any, site: Site) -> Iterator[Any]:
-    context = browser.new_context(base_url=site.base, locale="en-GB")
-    page = context.new_page()
-    page.set_default_timeout(15000)
-    yield page
-    context.close()
+    with browser_page(browser, site.base) as page:
+        yield page
 
 
 def test_the_dashboard_shows_a_new_scan_without_a_reload(page: Any, site: Site) -> None:

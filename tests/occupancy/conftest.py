@@ -29,14 +29,3 @@ def cnc(make_resource, fablab):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def room(make_resource):  # type: ignore[no-untyped-def]
     return make_resource(slug="room", name="Multipurpose room")
-
-
-@pytest.fixture
-def sign_in(db_session, as_member):  # type: ignore[no-untyped-def]
-    """Commit what the test built, then log `member` in."""
-
-    def log_in(member):  # type: ignore[no-untyped-def]
-        db_session.commit()
-        return as_member(member)
-
-    return log_in

@@ -1,22 +1,14 @@
-"""Builders the occupancy and public-report tests share: sessions and bookings as stored."""
+"""Builders the occupancy and public-report tests share: sessions and bookings as stored
+(the booking builder lives in tests/support/booking_rows.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
 from typing import Any
-from zoneinfo import ZoneInfo
 
-BRUSSELS = ZoneInfo("Europe/Brussels")
-
-
-def local(
-    year: int, month: int, day: int, hour: int = 0, minute: int = 0, *, fold: int = 0
-) -> dt.datetime:
-    """A Brussels wall time in UTC (fold=1: the later 02:xx in autumn)."""
-    return dt.datetime(year, month, day, hour, minute, tzinfo=BRUSSELS, fold=fold).astimezone(
-        dt.UTC
-    )
+from tests.support.booking_rows import add_booking  # noqa: F401 - the tests import it here
+from tests.support.brussels import BRUSSELS, local  # noqa: F401 - the tests import them here
 
 
 def add_session(
@@ -47,32 +39,3 @@ def add_session(
     db_session.add(row)
     db_session.commit()
     return row
-
-
-def add_booking(
-    db_session: Any,
-    resource: Any,
-    member: Any,
-    start: dt.datetime,
-    end: dt.datetime,
-    *,
-    status: str = "confirmed",
-    title: str = "",
-    tenant: Any = "member",
-) -> Any:
-    """A booking row as the booking services leave it (no rules: the fixture is the data)."""
-    from app.models import Booking, BookingStatus
-
-    booking = Booking(
-        resource=resource,
-        tenant=member.tenant if tenant == "member" else tenant,
-        booked_by=member,
-        booked_for=member,
-        title=title,
-        start=start,
-        end=end,
-        status=BookingStatus(status),
-    )
-    db_session.add(booking)
-    db_session.commit()
-    return booking

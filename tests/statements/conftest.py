@@ -8,16 +8,14 @@ import datetime as dt
 import uuid
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 
-BRUSSELS = ZoneInfo("Europe/Brussels")
+from tests.support.booking_rows import add_booking
+from tests.support.brussels import BRUSSELS, local  # noqa: F401 - the tests import them here
 
-
-def local(*parts: int) -> dt.datetime:
-    """A Brussels wall time as a UTC instant (fold=0: the first of two on the autumn change)."""
-    return dt.datetime(*parts, tzinfo=BRUSSELS).astimezone(dt.UTC)
+# The companies here have quotas; their people (manager, admin_a, member_a, admin_b,
+# member_b) are tests/conftest.py's.
 
 
 @pytest.fixture
@@ -32,31 +30,6 @@ def tenant_a(make_tenant):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def tenant_b(make_tenant):  # type: ignore[no-untyped-def]
     return make_tenant(name="Brouwerij Bravo", slug="bravo", quota_hours={"room": 10})
-
-
-@pytest.fixture
-def manager(make_member):  # type: ignore[no-untyped-def]
-    return make_member(role="manager", name="Mona Manager")
-
-
-@pytest.fixture
-def admin_a(make_member, tenant_a):  # type: ignore[no-untyped-def]
-    return make_member(role="tenant_admin", tenant=tenant_a, name="Anna Admin")
-
-
-@pytest.fixture
-def member_a(make_member, tenant_a):  # type: ignore[no-untyped-def]
-    return make_member(role="member", tenant=tenant_a, name="Arne Member")
-
-
-@pytest.fixture
-def admin_b(make_member, tenant_b):  # type: ignore[no-untyped-def]
-    return make_member(role="tenant_admin", tenant=tenant_b, name="Bert Admin")
-
-
-@pytest.fixture
-def member_b(make_member, tenant_b):  # type: ignore[no-untyped-def]
-    return make_member(role="member", tenant=tenant_b, name="Bea Member")
 
 
 @pytest.fixture
@@ -96,32 +69,11 @@ def resources(make_resource):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def store_booking(db_session: Any):  # type: ignore[no-untyped-def]
-    """A booking row as the booking service leaves it (no rules: past months too)."""
-    from app.models import Booking, BookingStatus
+    """`store_booking(member, resource, start, end, ...)`: a booking row as the booking
+    service leaves it (no rules: past months too); see tests/support/booking_rows.py."""
 
-    def make(
-        member: Any,
-        resource: Any,
-        start: dt.datetime,
-        end: dt.datetime,
-        *,
-        status: str = "confirmed",
-        tenant: Any = "member",
-        **fields: Any,
-    ) -> Booking:
-        booking = Booking(
-            resource=resource,
-            tenant_id=member.tenant_id if tenant == "member" else tenant,
-            booked_by_id=member.id,
-            booked_for_id=member.id,
-            start=start,
-            end=end,
-            status=BookingStatus(status),
-            **fields,
-        )
-        db_session.add(booking)
-        db_session.commit()
-        return booking
+    def make(member: Any, resource: Any, start: dt.datetime, end: dt.datetime, **kw: Any) -> Any:
+        return add_booking(db_session, resource, member, start, end, **kw)
 
     return make
 
