@@ -1,5 +1,6 @@
-"""Fixtures for the usage reports: two companies, their people, a Fablab with machines,
-and builders that write bookings, sessions and door entries as they are stored."""
+"""Fixtures for the usage reports: two companies with a sector (their people come from
+tests/conftest.py), a Fablab with machines, and builders that write bookings, sessions
+and door entries as they are stored."""
 
 from __future__ import annotations
 
@@ -25,42 +26,6 @@ def tenant_b(make_tenant):  # type: ignore[no-untyped-def]
     from app.models import Sector
 
     return make_tenant(name="Brouwerij Bravo", slug="bravo", sector=Sector.TRADITIONAL)
-
-
-@pytest.fixture
-def manager(make_member):  # type: ignore[no-untyped-def]
-    return make_member(role="manager", name="Mona Manager")
-
-
-@pytest.fixture
-def admin_a(make_member, tenant_a):  # type: ignore[no-untyped-def]
-    return make_member(role="tenant_admin", tenant=tenant_a, name="Anna Admin")
-
-
-@pytest.fixture
-def member_a(make_member, tenant_a):  # type: ignore[no-untyped-def]
-    return make_member(role="member", tenant=tenant_a, name="Arne Member")
-
-
-@pytest.fixture
-def admin_b(make_member, tenant_b):  # type: ignore[no-untyped-def]
-    return make_member(role="tenant_admin", tenant=tenant_b, name="Bert Admin")
-
-
-@pytest.fixture
-def member_b(make_member, tenant_b):  # type: ignore[no-untyped-def]
-    return make_member(role="member", tenant=tenant_b, name="Bea Member")
-
-
-@pytest.fixture
-def people(manager, admin_a, member_a, admin_b, member_b):  # type: ignore[no-untyped-def]
-    return {
-        "manager": manager,
-        "admin_a": admin_a,
-        "member_a": member_a,
-        "admin_b": admin_b,
-        "member_b": member_b,
-    }
 
 
 @pytest.fixture
