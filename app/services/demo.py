@@ -34,6 +34,7 @@ from app.models.site import WEEKDAYS
 from .accounts import MailContext
 from .badges import assign_badge, revoke_badge
 from .bookings.lifecycle import Facility, create_booking
+from .demo_history import seed_history
 from .devices import Credentials, register_device, rotate_credentials
 from .errors import N_, DomainError, PermissionDenied
 from .members import create_member
@@ -52,7 +53,11 @@ TENANTS = [
     ("Theatercollectief Vonk", "vonk", "creative"),
     ("Pixelsmid", "pixelsmid", "tech"),
     ("Ontwerplab Hogeschool", "ontwerplab", "knowledge"),
+    ("Smederij Aerts", "smederij-aerts", "traditional"),
+    ("Fotostudio Licht", "fotostudio-licht", "creative"),
 ]
+#: companies that agreed to be named on the public report
+PUBLIC_OPT_IN = {"houtatelier", "pixelsmid"}
 
 # (email, name, role, tenant slug, badge uid, locale)
 PEOPLE = [
@@ -119,6 +124,22 @@ PEOPLE = [
         Role.TENANT_ADMIN,
         "ontwerplab",
         "04A1B2C3D4E509",
+        "en",
+    ),
+    (
+        "jonas@smederij.example.org",
+        "Jonas Aerts",
+        Role.TENANT_ADMIN,
+        "smederij-aerts",
+        "04A1B2C3D4E50A",
+        "nl",
+    ),
+    (
+        "lotte@fotostudiolicht.example.org",
+        "Lotte Mertens",
+        Role.TENANT_ADMIN,
+        "fotostudio-licht",
+        "04A1B2C3D4E50B",
         "en",
     ),
 ]
@@ -216,6 +237,11 @@ QUALIFICATIONS = [
     ("dries@studiokleur.example.org", "laser-cutter"),
     ("farid@pixelsmid.example.org", "printer-1"),
     ("farid@pixelsmid.example.org", "printer-2"),
+    ("jonas@smederij.example.org", "laser-cutter"),
+    ("jonas@smederij.example.org", "cnc-router"),
+    ("ines@ontwerplab.example.org", "laser-cutter"),
+    ("ines@ontwerplab.example.org", "printer-1"),
+    ("emma@pixelsmid.example.org", "printer-1"),
 ]
 
 
@@ -310,6 +336,7 @@ def seed(*, password: str, now: dt.datetime) -> bool:
             slug=slug,
             sector=sector,
             contract_start=now.date() - dt.timedelta(days=200),
+            public_opt_in=slug in PUBLIC_OPT_IN,
         )
         for name, slug, sector in TENANTS
     }
@@ -343,6 +370,8 @@ def seed(*, password: str, now: dt.datetime) -> bool:
     email, uid = REVOKED_BADGE
     lost = assign_badge(actor=manager, member=people[email], uid=uid, label="lost card", now=now)
     revoke_badge(lost, actor=manager, now=now)
+    # ten weeks of past bookings, sessions and door entries for the reports and heatmaps
+    seed_history(now=now, people=people, resources=resources)
     return True
 
 
