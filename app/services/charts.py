@@ -121,11 +121,20 @@ class _Plot:
         self.categories = list(categories)
         self.low, self.high, self.ticks = _value_axis(values)
         longest = max((len(c) for c in self.categories), default=0)
-        slot = (WIDTH - MARGIN_LEFT - MARGIN_RIGHT) / max(len(self.categories), 1)
+        count = max(len(self.categories), 1)
+        slot = (WIDTH - MARGIN_LEFT - MARGIN_RIGHT) / count
         # Category labels turn when they would run into each other.
         self.rotate = longest * AXIS_FONT * 0.6 > slot - 4
         bottom = min(140, 24 + int(longest * AXIS_FONT * 0.45)) if self.rotate else 40
         self.left = MARGIN_LEFT
+        if self.rotate and self.categories:
+            # A turned label ends at its slot's centre and reaches left by the width of its
+            # text turned 40 degrees: widen the left margin so the first one stays inside.
+            reach = len(self.categories[0]) * AXIS_FONT * 0.6 * math.cos(math.radians(40))
+            half = 1 / (2 * count)
+            needed = (reach + 8 - (WIDTH - MARGIN_RIGHT) * half) / (1 - half)
+            self.left = max(MARGIN_LEFT, math.ceil(needed))
+            slot = (WIDTH - self.left - MARGIN_RIGHT) / count
         self.right = WIDTH - MARGIN_RIGHT
         self.top = MARGIN_TOP + 40
         self.bottom = HEIGHT - bottom

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -304,3 +305,26 @@ def test_heatmap_cells_without_data_are_blank_with_a_dash() -> None:
     cells = [el for el in root.iter(f"{{{NS['svg']}}}rect") if el.attrib.get("class") == "cell"]
     assert cells[1].attrib["fill"] == "#ffffff"
     assert texts(root, "value") == ["50", "\u2013"]
+
+
+@pytest.mark.parametrize("chart", [bar_chart, line_chart])
+def test_a_long_first_label_turned_on_its_side_stays_inside_the_image(chart) -> None:  # type: ignore[no-untyped-def]
+    names = ["Houtatelier Van Damme", "Studio Kleur", "Pixelsmid", "Smederij Aerts", "Fotostudio"]
+    svg = chart(
+        title="Hours",
+        description="Hours per company",
+        categories=names,
+        series=[("Booked", [3.0, 2.0, 1.0, 4.0, 5.0])],
+        unit="h",
+    )
+    root = parse(svg)
+    turned = [
+        element
+        for element in root.iter(f"{{{NS['svg']}}}text")
+        if "rotate(" in element.get("transform", "") and element.text == names[0]
+    ]
+    assert turned, "the labels should be turned for names this long"
+    x = float(turned[0].get("x", "0"))
+    # text-anchor "end" at x, turned 40 degrees: it reaches left by its width x cos(40)
+    reach = len(names[0]) * 15 * 0.6 * math.cos(math.radians(40))
+    assert x - reach >= 0
