@@ -123,3 +123,9 @@ def test_the_nav_links_managers_to_occupancy_and_every_page_to_the_public_report
     html = client.get("/").get_data(as_text=True)
     assert 'href="/occupancy/"' in html
     assert 'href="/public/"' in html
+
+
+def test_a_company_that_does_not_exist_is_not_found(sign_in, make_member, two_companies) -> None:  # type: ignore[no-untyped-def]
+    client = sign_in(make_member(role="manager"))
+    missing = max(company.id for company in two_companies.values()) + 100
+    assert client.get(f"/occupancy/tenants/{missing}").status_code == 404

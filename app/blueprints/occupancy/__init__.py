@@ -10,8 +10,9 @@ from flask_babel import gettext as _
 
 from app.errors import translate
 from app.extensions import db
-from app.models import Resource, Tenant
+from app.models import Resource
 from app.services import occupancy as service
+from app.services import resources, tenants
 from app.services.errors import ValidationFailed
 from app.services.site import get_site_settings
 from app.web import actor, field_errors, guard, is_manager, now, require
@@ -20,6 +21,9 @@ from .charts import heatmap_figure, trend_figure
 from .forms import PeriodForm
 
 bp = Blueprint("occupancy", __name__, url_prefix="/occupancy")
+
+#: the most resources or companies a picker lists
+PICKER = 1000
 guard(bp)
 
 
@@ -74,13 +78,9 @@ def index():
         form=form,
         figures=figures,
         trend=trend,
-        resources=_all_resources(),
-        tenants=db.session.scalars(db.select(Tenant).order_by(Tenant.name)).all(),
+        resources=resources.list_resources(actor(), include_inactive=True, per_page=PICKER).items,
+        tenants=tenants.list_tenants(actor(), include_inactive=True, per_page=PICKER).items,
     )
-
-
-def _all_resources() -> list[Resource]:
-    return list(db.session.scalars(db.select(Resource).order_by(Resource.name)))
 
 
 @bp.get("/resources/<int:resource_id>")
@@ -117,9 +117,7 @@ def tenant(tenant_id: int):
 
 
 def _tenant_page(tenant_id: int):
-    company = db.session.get(Tenant, tenant_id)
-    if company is None:
-        abort(404)
+    company = tenants.get_tenant(actor(), tenant_id)
     points = service.tenant_trend(db.session, actor(), tenant_id=tenant_id, now=now(), zone=_zone())
     trend = trend_figure(points, caption=_("%(name)s: hours of use per month", name=company.name))
     return render_template("occupancy/tenant.html", tenant=company, trend=trend)
