@@ -57,7 +57,7 @@ from app.models import (
     UsageSession,
 )
 
-from ..bookings.quota import billable_booking_clause, billed_by_booking
+from ..bookings.quota import LONGEST_SESSION, billable_booking_clause, billed_by_booking
 from ..errors import N_, PermissionDenied, ValidationFailed
 from .capacity import opening_seconds
 from .periods import Period
@@ -66,9 +66,6 @@ from .usage_rows import ENTRANCE, INCUBATOR, NAMES, UNKNOWN, UsageReport, UsageR
 
 GROUPS = ("tenant", "resource", "member", "sector")
 ENTRY_TYPE = "access.decision"
-#: a session that began longer ago than this before a period is not read for it
-#: (the bridge ends sessions at 24 h, the gateway closes forgotten ones)
-LONGEST_SESSION = dt.timedelta(days=7)
 #: the least look-back for bookings: the longest booking any resource allows widens it
 LONGEST_BOOKING = dt.timedelta(hours=1)
 
