@@ -102,6 +102,16 @@ def _retention(app: Flask, now: dt.datetime) -> object:
     ).describe()
 
 
+def _usage_totals(app: Flask, now: dt.datetime) -> object:
+    """The per-day usage totals the reports read: new days, and days changed since."""
+    from app.services.reports.totals import roll_up_alone
+
+    holder = f"{socket.gethostname()}:{os.getpid()}:jobs"
+    zone = ZoneInfo(app.config["TIMEZONE"])
+    result = roll_up_alone(holder=holder, now=now, zone=zone, months=12)
+    return "skipped: `incubator reports totals` is running" if result is None else result.describe()
+
+
 JOBS: list[Job] = [
     Job("bookings.release_no_shows", dt.timedelta(minutes=1), _release_no_shows),
     Job("bookings.approval_digest", dt.timedelta(days=1), _approval_digest),
@@ -113,6 +123,7 @@ JOBS: list[Job] = [
     Job("mail.deliver", dt.timedelta(minutes=1), _deliver_mail),
     Job("login_links.purge", dt.timedelta(days=1), _purge_links),
     Job("retention.run", dt.timedelta(days=1), _retention),
+    Job("reports.totals", dt.timedelta(minutes=5), _usage_totals),
 ]
 
 

@@ -31,6 +31,7 @@ from .enums import (
 )
 from .member import Member
 from .qualification import Qualification
+from .report import DoorTotal, UsageChange, UsageTotal, UsageTotalDay, UsageTotalState
 from .resource import Resource
 from .site import DEFAULT_BUILDING_HOURS, WEEKDAYS, SiteSettings
 from .system import JobLease, JobRun, OutgoingMail
@@ -62,6 +63,7 @@ __all__ = [
     "DeviceCommand",
     "DeviceKind",
     "DeviceOutbox",
+    "DoorTotal",
     "JobLease",
     "JobRun",
     "LinkPurpose",
@@ -80,6 +82,10 @@ __all__ = [
     "SiteSettings",
     "Tenant",
     "TenantStatus",
+    "UsageChange",
     "UsageSession",
+    "UsageTotal",
+    "UsageTotalDay",
+    "UsageTotalState",
     "utcnow",
 ]

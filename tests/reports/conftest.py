@@ -12,6 +12,7 @@ import pytest
 
 from tests.e2e.conftest import browser, live_server, page  # noqa: F401 - the browser tests'
 from tests.reports.reports_support import ALWAYS_OPEN, BRUSSELS
+from tests.reports.totals_support import rolled, site  # noqa: F401 - the totals tests'
 
 
 @pytest.fixture
@@ -175,10 +176,15 @@ def make_entry(db_session):  # type: ignore[no-untyped-def]
     return build
 
 
-@pytest.fixture
-def report(db_session):  # type: ignore[no-untyped-def]
-    """`report(actor, first, last, group_by, now=...)`: the usage report service's answer."""
+@pytest.fixture(params=["sources", "totals"])
+def report(request, db_session):  # type: ignore[no-untyped-def]
+    """`report(actor, first, last, group_by, now=...)`: the usage report service's answer.
+
+    Twice: straight from the source rows, and with the days before `now` read from the
+    stored totals the jobs runner writes (each hand-computed figure must hold both ways).
+    """
     from app.services.reports.periods import Period
+    from app.services.reports.totals import roll_up
     from app.services.reports.usage import usage_report
 
     def run(
@@ -190,13 +196,24 @@ def report(db_session):  # type: ignore[no-untyped-def]
         now: dt.datetime | None = None,
         tenant_id: int | None = None,
     ) -> Any:
-        return usage_report(
+        period = Period(first, last, BRUSSELS)
+        now = now or dt.datetime(2027, 1, 1, tzinfo=dt.UTC)
+        written = 0
+        if request.param == "totals":
+            written_until = min(now, period.end + dt.timedelta(days=1))
+            roll_up(now=written_until, zone=BRUSSELS)  # the first pass sets the horizon
+            written = roll_up(now=written_until, zone=BRUSSELS).written_days
+        result = usage_report(
             actor,
-            period=Period(first, last, BRUSSELS),
+            period=period,
             group_by=group_by,
-            now=now or dt.datetime(2027, 1, 1, tzinfo=dt.UTC),
+            now=now,
             building_hours=ALWAYS_OPEN,
             tenant_id=tenant_id,
+            use_totals=request.param == "totals",
         )
+        if written and group_by != "member":
+            assert result.stored_days > 0, "the totals were not read"
+        return result
 
     return run

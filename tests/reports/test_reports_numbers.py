@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.reports.reports_support import local, row
+from tests.reports.reports_support import ALWAYS_OPEN, local, row
 
 pytestmark = pytest.mark.db
 
@@ -210,6 +210,29 @@ def test_use_without_a_booking_on_a_resource_that_requires_one(
     assert row(found, f"tenant:{member_a.tenant_id}").unbooked_sessions == 1
     assert row(found, f"tenant:{member_b.tenant_id}").unbooked_sessions == 1
     assert row(found, f"tenant:{member_a.tenant_id}").sessions == 4
+
+
+def test_only_the_machines_own_parent_covers_it(
+    report, manager, member_a, fablab, laser, make_resource, make_booking, make_session
+):
+    """Two facilities with a machine each: a booking of the wood shop covers its saw, not
+    the Fablab's laser (the parent is looked up per session)."""
+    from app.models import ResourceKind
+
+    shop = make_resource(slug="wood-shop", name="Wood shop", opening_hours=ALWAYS_OPEN)
+    saw = make_resource(
+        slug="saw",
+        name="Panel saw",
+        kind=ResourceKind.MACHINE,
+        parent=shop,
+        booking_required_for_use=True,
+    )
+    make_booking(shop, member_a, local(2026, 11, 6, 9), local(2026, 11, 6, 17))
+    make_session(saw, member_a, local(2026, 11, 6, 10), local(2026, 11, 6, 11), device="saw-pi")
+    make_session(laser, member_a, local(2026, 11, 6, 12), local(2026, 11, 6, 13))
+    found = report(manager, *NOV, group_by="resource")
+    assert row(found, f"resource:{saw.id}").unbooked_sessions == 0
+    assert row(found, f"resource:{laser.id}").unbooked_sessions == 1
 
 
 def test_busy_and_idle_time_are_shared_out_with_the_session(

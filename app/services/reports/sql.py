@@ -74,31 +74,35 @@ def _greatest_default(element: greatest, compiler: Any, **kw: Any) -> str:
 
 
 def overlap_seconds(
-    start: ColumnElement[Any], end: ColumnElement[Any], lower: float, upper: float
+    start: ColumnElement[Any], end: ColumnElement[Any], lower: Any, upper: Any
 ) -> ColumnElement[float]:
-    """Seconds of [start, end) inside [lower, upper) (numbers from `seconds`), never negative."""
+    """Seconds of [start, end) inside [lower, upper) (numbers from `seconds`, or bound
+    parameters holding them), never negative."""
     clipped = least(end, upper) - greatest(start, lower)
     return greatest(clipped, 0.0)
 
 
 class shifted(FunctionElement[dt.datetime]):
-    """`column` moved by a number of seconds, still comparable with stored instants."""
+    """`column` moved by a number of seconds (an SQL float, bound or not), still comparable
+    with stored instants. The seconds are a clause of their own, so two statements that
+    shift by different amounts never share a compiled form."""
 
     inherit_cache = True
     name = "shifted"
 
-    def __init__(self, column: Any, secs: float) -> None:
-        self.secs = float(secs)
-        super().__init__(column)
+    def __init__(self, column: Any, secs: Any) -> None:
+        super().__init__(column, secs)
 
 
 @compiles(shifted, "sqlite")
 def _shifted_sqlite(element: shifted, compiler: Any, **kw: Any) -> str:
     # datetime() drops the microseconds ("...:00" sorts before "...:00.000000"): a bound
     # at most a second looser, which only lower bounds use.
-    return f"datetime({compiler.process(element.clauses, **kw)}, '{element.secs:+.0f} seconds')"
+    column, secs = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"datetime({column}, ({secs}) || ' seconds')"
 
 
 @compiles(shifted, "postgresql")
 def _shifted_postgresql(element: shifted, compiler: Any, **kw: Any) -> str:
-    return f"({compiler.process(element.clauses, **kw)} + make_interval(secs => {element.secs!r}))"
+    column, secs = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"({column} + make_interval(secs => {secs}))"

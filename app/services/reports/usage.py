@@ -1,18 +1,17 @@
 """The usage report: per tenant, resource, member or sector, what a period held.
 
-The sums are made in the database, grouped by the asked key (bookings; sessions
-wholly inside the period, summed without clipping; the few over its edges or
-still running, clipped; sessions without a booking; door entries). Each query is
-bounded by an index range on the start of what it reads: a booking or a session
-can only reach into the period if it started at most `LONGEST_BOOKING` (or the
-longest booking a resource allows) / `LONGEST_SESSION` before it, so a month's
-report reads that month (and the days before it), never the history; migration
-0009's indexes hold every column summed, so no table row is read.
+The sources (bookings, usage sessions, door entries) are summed per company (or
+member) and resource into `Facts` (`app.services.reports.facts`): days the jobs
+runner has already summed come from the stored per-day totals, the others (today,
+a day changed since) straight from the source rows
+(`app.services.reports.totals`), so a month costs a few hundred stored rows plus
+today's sources, whatever the history holds. Per-person reports always read the
+sources (the totals know companies, not people).
 
 The per-resource rules (billed by booking or by its sessions? measured by a
-device? do no-shows count there?) are decided in Python with the functions the
-quota check uses (`app.services.bookings.quota`: billable hours have one
-definition) and handed to SQL as lists of resource ids.
+device? do no-shows count there?) are then applied here in Python, with the
+functions the quota check uses (`app.services.bookings.quota`: billable hours
+have one definition), to the facts of each resource.
 
 Columns (docs/reports.md has the details):
 
@@ -42,32 +41,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
+from sqlalchemy import select
 
 from app.extensions import db
-from app.models import (
-    AccessEvent,
-    Booking,
-    BookingStatus,
-    Device,
-    DeviceKind,
-    Member,
-    Resource,
-    Tenant,
-    UsageSession,
-)
+from app.models import Device, DeviceKind, Member, Resource, Tenant
 
-from ..bookings.quota import LONGEST_SESSION, billable_booking_clause, billed_by_booking
+from ..bookings.quota import billed_by_booking
 from ..errors import N_, PermissionDenied, ValidationFailed
 from .capacity import opening_seconds
+from .facts import EntryKey, Facts, Key, live_entries, live_facts
 from .periods import Period
-from .sql import epoch_seconds, overlap_seconds, seconds, shifted
+from .totals import gather
 from .usage_rows import ENTRANCE, INCUBATOR, NAMES, UNKNOWN, UsageReport, UsageRow
 
 GROUPS = ("tenant", "resource", "member", "sector")
-ENTRY_TYPE = "access.decision"
-#: the least look-back for bookings: the longest booking any resource allows widens it
-LONGEST_BOOKING = dt.timedelta(hours=1)
 
 
 @dataclass
@@ -143,18 +130,47 @@ def usage_report(
     now: dt.datetime,
     building_hours: dict[str, Any],
     tenant_id: int | None = None,
+    use_totals: bool = True,
 ) -> UsageReport:
     """The report `actor` may see. Managers: everyone, or `tenant_id`; anyone else:
     their own company, whatever `tenant_id` says. Plain members do not get per-person
-    rows or door entries (tenant admins get door entries as company counts only)."""
+    rows or door entries (tenant admins get door entries as company counts only).
+
+    Days the jobs runner has summed are read from the stored totals unless
+    `use_totals` is False (the tests compare both ways)."""
     scope = _scope(actor, group_by, tenant_id, period, now)
     found: dict[str, UsageRow] = {}
-    _add_bookings(scope, found)
-    _add_sessions(scope, found, inside=True)
-    _add_sessions(scope, found, inside=False)
-    _add_unbooked(scope, found)
+    stored_days = 0
     shows_entries = actor.is_manager or (actor.is_tenant_admin and group_by != "member")
-    entries = _door_entries(scope) if shows_entries else {}
+    doors = _door_ids(scope) if shows_entries else {}
+    if group_by == "member":  # the stored totals know companies, not people
+        facts = live_facts(
+            period,
+            now,
+            by="member",
+            resources=scope.resources,
+            unbooked_on=scope.required,
+            tenant_id=scope.tenant_id,
+        )
+        raw_entries = (
+            live_entries(period, by="member", devices=doors, tenant_id=scope.tenant_id)
+            if doors
+            else {}
+        )
+    else:
+        gathered = gather(
+            period,
+            now,
+            resources=scope.resources,
+            unbooked_on=scope.required,
+            doors=doors,
+            tenant_id=scope.tenant_id,
+            use_totals=use_totals,
+        )
+        facts, raw_entries = gathered.facts, gathered.entries
+        stored_days = gathered.stored_days
+    _fold(scope, found, facts)
+    entries = _fold_entries(scope, raw_entries, doors)
 
     open_resources = _open_resources(scope.resources.values(), period)
     capacity = opening_seconds(open_resources, period, building_hours)
@@ -183,240 +199,61 @@ def usage_report(
         rows=rows,
         total=total,
         shows_door_entries=shows_entries,
+        stored_days=stored_days,
     )
 
 
-# -- the grouped queries ----------------------------------------------------------------
+# -- the facts, folded into rows ------------------------------------------------------
 
 
-def _key_column(group_by: str, *, tenant: Any, member: Any, resource: Any) -> Any:
-    if group_by in ("tenant", "sector"):
-        return tenant
-    if group_by == "member":
-        return member
-    return resource
+def _fold(scope: _Scope, rows: dict[str, UsageRow], facts: dict[Key, Facts]) -> None:
+    """Apply each resource's rules to its facts and add them to the row of their group."""
+    by_booking, by_session = set(scope.billed_by_booking), set(scope.billed_by_session)
+    measured, guarded, required = set(scope.measured), set(scope.guarded), set(scope.required)
+    for (who, resource_id), part in facts.items():
+        if not part.counts:
+            continue
+        row = scope.row(rows, resource_id if scope.group_by == "resource" else who)
+        row.booked_s += part.booked_s
+        row.used_s += part.used_s
+        if resource_id in measured:  # occupied: what the devices measured, where they do
+            row.occupied_s += part.used_s
+        else:  # elsewhere the confirmed bookings
+            row.occupied_s += part.booked_s
+        if resource_id in by_booking:
+            row.billable_s += part.billable_booked_s
+        elif resource_id in by_session:  # walk-in use; the incubator's own is not billed
+            row.billable_s += part.company_used_s
+        if resource_id in guarded:
+            row.no_shows += part.no_shows
+        if resource_id in required:
+            row.unbooked_sessions += part.unbooked
+        row.busy_s += part.busy_s
+        row.idle_s += part.idle_s
+        row.machine_reported = row.machine_reported or part.reported > 0
+        row.sessions += part.sessions
 
 
-def _booking_look_back() -> dt.timedelta:
-    longest = db.session.scalar(select(func.max(Resource.max_minutes))) or 0
-    return max(LONGEST_BOOKING, dt.timedelta(minutes=int(longest)))
-
-
-def _when(condition: ColumnElement[bool], value: Any) -> Any:
-    return func.sum(case((condition, value), else_=0))
-
-
-def _add_bookings(scope: _Scope, rows: dict[str, UsageRow]) -> None:
-    period = scope.period
-    lower, upper = seconds(period.start), seconds(period.end)
-    start, end = epoch_seconds(Booking.start), epoch_seconds(Booking.end)
-    clipped = overlap_seconds(start, end, lower, upper)
-    key = _key_column(
-        scope.group_by,
-        tenant=Booking.tenant_id,
-        member=Booking.booked_for_id,
-        resource=Booking.resource_id,
-    )
-    # What each booking counts for, as grouping flags: the clipped hours are worked
-    # out once per booking and added up per flag combination.
-    confirmed = (Booking.status == BookingStatus.CONFIRMED).label("confirmed")
-    billable = and_(
-        billable_booking_clause(),
-        Booking.resource_id.in_(scope.billed_by_booking),
-        Booking.tenant_id.is_not(None),  # the incubator's own events are not billed
-    ).label("billable")
-    measured = Booking.resource_id.in_(scope.measured).label("measured")
-    no_show = and_(
-        Booking.status == BookingStatus.NO_SHOW,
-        Booking.resource_id.in_(scope.guarded),
-        Booking.start >= period.start,
-    )
-    query = (
-        select(key, confirmed, billable, measured, func.sum(clipped), _when(no_show, 1))
-        .where(
-            Booking.start >= period.start - _booking_look_back(),
-            Booking.start < period.end,
-            Booking.end > period.start,
-            Booking.status.in_(
-                (BookingStatus.CONFIRMED, BookingStatus.NO_SHOW, BookingStatus.CANCELLED)
-            ),
-        )
-        .group_by(key, confirmed, billable, measured)
-    )
-    if scope.tenant_id is not None:
-        query = query.where(Booking.tenant_id == scope.tenant_id)
-    for group, is_confirmed, is_billable, is_measured, secs, no_shows in db.session.execute(query):
-        row = scope.row(rows, group)
-        secs = float(secs or 0)
-        if is_confirmed:
-            row.booked_s += secs
-            if not is_measured:  # occupied: bookings where no device measures the use
-                row.occupied_s += secs
-        if is_billable:
-            row.billable_s += secs
-        row.no_shows += int(no_shows or 0)
-
-
-def _add_sessions(scope: _Scope, rows: dict[str, UsageRow], *, inside: bool) -> None:
-    """Sessions wholly inside the period (no clipping: the cheap bulk), or the few
-    reaching over its edges or still running (clipped, and shared out)."""
-    period = scope.period
-    start = epoch_seconds(UsageSession.started_at)
-    if inside:
-        used: Any = epoch_seconds(UsageSession.ended_at) - start
-        busy: Any = UsageSession.busy_s
-        idle: Any = UsageSession.idle_s
-        count: Any = func.count()
-        where = [
-            UsageSession.started_at >= period.start,
-            UsageSession.started_at < period.end,
-            UsageSession.ended_at.is_not(None),
-            UsageSession.ended_at <= period.end,
-        ]
-    else:
-        end = func.coalesce(epoch_seconds(UsageSession.ended_at), seconds(scope.now))
-        used = overlap_seconds(start, end, seconds(period.start), seconds(period.end))
-        length = end - start
-        share = case((length > 0, used / length), else_=0.0)
-        busy, idle = UsageSession.busy_s * share, UsageSession.idle_s * share
-        count = _when(
-            and_(UsageSession.started_at >= period.start, UsageSession.started_at < period.end),
-            1,
-        )
-        where = [
-            UsageSession.started_at >= period.start - LONGEST_SESSION,
-            UsageSession.started_at < period.end,
-            or_(UsageSession.ended_at.is_(None), UsageSession.ended_at > period.start),
-            or_(
-                UsageSession.started_at < period.start,
-                UsageSession.ended_at.is_(None),
-                UsageSession.ended_at > period.end,
-            ),
-        ]
-    key = _key_column(
-        scope.group_by,
-        tenant=UsageSession.tenant_id,
-        member=UsageSession.member_id,
-        resource=UsageSession.resource_id,
-    )
-    # Walk-in use is billed by its sessions (`billable_session_hours`), staff's is not.
-    billable = and_(
-        UsageSession.resource_id.in_(scope.billed_by_session),
-        UsageSession.tenant_id.is_not(None),
-    ).label("billable")
-    measured = UsageSession.resource_id.in_(scope.measured).label("measured")
-    query = (
-        select(
-            key,
-            billable,
-            measured,
-            func.sum(used),
-            func.sum(busy),
-            func.sum(idle),
-            func.max(UsageSession.busy_s + UsageSession.idle_s),
-            count,
-        )
-        .where(*where)
-        .group_by(key, billable, measured)
-    )
-    if scope.tenant_id is not None:
-        query = query.where(UsageSession.tenant_id == scope.tenant_id)
-    result = db.session.execute(query)
-    for group, is_billable, is_measured, used_s, busy_s, idle_s, reported, started in result:
-        row = scope.row(rows, group)
-        used_s = float(used_s or 0)
-        row.used_s += used_s
-        if is_billable:
-            row.billable_s += used_s
-        if is_measured:  # occupied: what the devices measured, where they measure it
-            row.occupied_s += used_s
-        row.busy_s += float(busy_s or 0)
-        row.idle_s += float(idle_s or 0)
-        row.machine_reported = row.machine_reported or bool(reported)
-        row.sessions += int(started or 0)
-
-
-def _add_unbooked(scope: _Scope, rows: dict[str, UsageRow]) -> None:
-    if not scope.required:
-        return
-    period = scope.period
-    look_back = _booking_look_back()
-    # A booking of the resource's parent (the whole Fablab) covers the machine too.
-    parents = {
-        rid: scope.resources[rid].parent_id
-        for rid in scope.required
-        if scope.resources[rid].parent_id is not None
-    }
-    resource_ids: list[Any] = [UsageSession.resource_id]
-    if parents:
-        resource_ids.append(case(parents, value=UsageSession.resource_id))
-    covering = exists().where(
-        Booking.tenant_id.is_not_distinct_from(UsageSession.tenant_id),
-        Booking.start <= UsageSession.started_at,
-        Booking.start >= shifted(UsageSession.started_at, -look_back.total_seconds()),
-        Booking.end > UsageSession.started_at,
-        Booking.status == BookingStatus.CONFIRMED,
-        Booking.resource_id.in_(resource_ids),
-    )
-    key = _key_column(
-        scope.group_by,
-        tenant=UsageSession.tenant_id,
-        member=UsageSession.member_id,
-        resource=UsageSession.resource_id,
-    )
-    query = (
-        select(key, func.count())
-        .where(
-            # coalesce: not an index condition, so the planner reads the period's range of
-            # the covering report index rather than each resource's rows from the table
-            func.coalesce(UsageSession.resource_id, 0).in_(scope.required),
-            UsageSession.started_at >= period.start,
-            UsageSession.started_at < period.end,
-            ~covering,
-        )
-        .group_by(key)
-    )
-    if scope.tenant_id is not None:
-        query = query.where(UsageSession.tenant_id == scope.tenant_id)
-    for group, count in db.session.execute(query):
-        scope.row(rows, group).unbooked_sessions += int(count)
-
-
-def _door_entries(scope: _Scope) -> dict[str, int]:
-    period = scope.period
+def _door_ids(scope: _Scope) -> dict[str, int | None]:
     rows = db.session.execute(
         select(Device.id, Device.resource_id).where(Device.kind == DeviceKind.DOOR)
     )
-    doors: dict[str, int | None] = {device_id: resource_id for device_id, resource_id in rows}
-    if not doors:
-        return {}
-    key = _key_column(
-        scope.group_by,
-        tenant=AccessEvent.tenant_id,
-        member=AccessEvent.member_id,
-        resource=AccessEvent.device_id,
-    )
-    query = (
-        select(key, func.count())
-        .where(
-            AccessEvent.device_id.in_(sorted(doors)),
-            AccessEvent.device_time >= period.start,
-            AccessEvent.device_time < period.end,
-            AccessEvent.type == ENTRY_TYPE,
-            AccessEvent.granted.is_(True),
-        )
-        .group_by(key)
-    )
-    if scope.tenant_id is not None:
-        query = query.where(AccessEvent.tenant_id == scope.tenant_id)
+    return {device_id: resource_id for device_id, resource_id in rows}
+
+
+def _fold_entries(
+    scope: _Scope, entries: dict[EntryKey, int], doors: dict[str, int | None]
+) -> dict[str, int]:
     found: dict[str, int] = defaultdict(int)
-    for group, count in db.session.execute(query):
+    for (who, device_id), count in entries.items():
+        if device_id not in doors:
+            continue
         if scope.group_by == "resource":  # the door's resource; none: the building's entrance
-            resource_id = doors.get(group)
+            resource_id = doors[device_id]
             name = ENTRANCE if resource_id is None else f"resource:{resource_id}"
         else:
-            name = _group_key(scope.group_by, group)
-        found[name] += int(count)
+            name = _group_key(scope.group_by, who)
+        found[name] += count
     return found
 
 
@@ -450,10 +287,26 @@ def _merge(
     """The rows with their labels and door entries (companies added up into sectors)."""
     tenant_ids = {int(k.split(":")[1]) for k in found if k.startswith("tenant:")}
     tenant_ids |= {int(k.split(":")[1]) for k in entries if k.startswith("tenant:")}
-    tenants = {t.id: t for t in db.session.scalars(select(Tenant).where(Tenant.id.in_(tenant_ids)))}
+    tenants = {
+        t.id: t
+        for t in (
+            db.session.execute(
+                select(Tenant.id, Tenant.name, Tenant.sector).where(Tenant.id.in_(tenant_ids))
+            )
+            if tenant_ids
+            else ()
+        )
+    }
     member_ids = {int(k.split(":")[1]) for k in found if k.startswith("member:")}
     member_ids |= {int(k.split(":")[1]) for k in entries if k.startswith("member:")}
-    members = {m.id: m for m in db.session.scalars(select(Member).where(Member.id.in_(member_ids)))}
+    members = {
+        m.id: m
+        for m in (
+            db.session.execute(select(Member.id, Member.name).where(Member.id.in_(member_ids)))
+            if member_ids
+            else ()
+        )
+    }
 
     def final_key(key: str) -> str:
         if scope.group_by == "sector" and key.startswith("tenant:"):

@@ -106,3 +106,5 @@ class UsageReport:
     total: UsageRow
     shows_door_entries: bool
     notes: list[str] = field(default_factory=list)
+    #: days of the period read from the stored totals (the rest from the source rows)
+    stored_days: int = 0
