@@ -1,9 +1,10 @@
 """The live public report: how the shared facilities are used, anonymously.
 
-`public_stats(session, now)` is this month's picture, aggregated in SQL over
-the month with range predicates the indexes bound (`resource_id IN (...)` and
-`started_at`/`start` between the month's start, less the longest a session or
-booking lasts, and its end), so its cost follows the month, not the history.
+`public_stats(session, now)` is this month's picture. Its hours and visits are the
+usage report's facts (`app.services.reports.facts`): the days the jobs runner has
+summed come from the stored per-day totals, today (and any day changed since)
+straight from the sessions and bookings, so its cost follows a month's companies
+and resources, not its rows nor the history. `session` is the app's `db.session`.
 
 Anonymity rules (docs/public-report.md explains them to readers):
 
@@ -51,10 +52,12 @@ from .occupancy import (
     booking_lookback,
     month_hours,
     months_back,
-    overlap_seconds,
     trend,
     utc_param,
 )
+from .reports.facts import Facts, Key, Span, add_facts, live_facts
+from .reports.periods import Period
+from .reports.totals import plan, stored_facts
 
 MIN_COUNT = 3
 JDN_OFFSET = 1721425  # date.toordinal() + this = the Julian day number
@@ -91,7 +94,7 @@ def building_open(session: Session, now: dt.datetime, zone: ZoneInfo) -> bool:
     )
 
 
-def _units(session: Session) -> tuple[list[Resource], list[_Unit]]:
+def _units(session: Session) -> tuple[list[Resource], list[_Unit], dict[int, Resource]]:
     resources = list(
         session.scalars(
             sa.select(Resource).where(Resource.active.is_(True)).order_by(Resource.name)
@@ -105,46 +108,7 @@ def _units(session: Session) -> tuple[list[Resource], list[_Unit]]:
         if facility_id not in top:
             continue  # a machine under a deactivated facility
         units.append(_Unit(r.id, facility_id, r.kind, r.parent_id is not None and r.is_machine))
-    return facilities, units
-
-
-def _day_key(
-    session: Session, column: Any, lo: dt.datetime, hi: dt.datetime, zone: ZoneInfo
-) -> Any:
-    """SQL for the local day of a UTC column, DST-correct; `lo`'s day for anything before `lo`.
-
-    The value is only compared, never shown: a date on PostgreSQL, on SQLite the
-    Julian day number (integer arithmetic on `julianday`, several times cheaper per
-    row than `date(...)` with a modifier, which matters over a month of sessions).
-    """
-    first = lo.astimezone(zone).date()
-    if session.get_bind().dialect.name == "postgresql":
-        local = sa.cast(sa.func.timezone(zone.key, column), sa.Date)
-        return sa.case((column < utc_param(lo), sa.literal(first, sa.Date)), else_=local)
-    # SQLite has no time zones: one offset per stretch between the zone's changes.
-    stretches: list[tuple[dt.datetime, int]] = []
-    cursor = lo.replace(minute=0, second=0, microsecond=0)
-    offset = _offset(cursor, zone)
-    while cursor < hi:
-        cursor += dt.timedelta(hours=1)
-        following = _offset(cursor, zone)
-        if following != offset:
-            stretches.append((cursor, offset))
-            offset = following
-    shift: Any = sa.literal(offset)
-    if stretches:
-        shift = sa.case(
-            *[(column < utc_param(until), off) for until, off in stretches], else_=offset
-        )
-    # julianday is x.5 at UTC midnight; + 0.5 makes whole days, and a hair more keeps an
-    # exact local midnight from rounding down into the day before.
-    number = sa.cast(sa.func.julianday(column) + shift / 86400.0 + (0.5 + 1e-7), sa.Integer)
-    return sa.case((column < utc_param(lo), first.toordinal() + JDN_OFFSET), else_=number)
-
-
-def _offset(moment: dt.datetime, zone: ZoneInfo) -> int:
-    delta = moment.astimezone(zone).utcoffset()
-    return int(delta.total_seconds()) if delta else 0
+    return facilities, units, {r.id: r for r in resources}
 
 
 def _open_sessions(session: Session, ids: Sequence[int], now: dt.datetime) -> set[int]:
@@ -178,120 +142,37 @@ def _booked_now(
     return set(rows)
 
 
-@dataclass(frozen=True)
-class _Use:
-    """One facility's use by one company (or by nobody's company: None) on one local day."""
-
-    facility_id: int
-    tenant_id: int | None
-    day: str
-    seconds: float  # only of the resources whose hours this kind of use counts
-
-
-def _use_per_facility(
-    session: Session,
-    *,
-    columns: tuple[Any, Any, Any, Any],
-    conditions: Sequence[Any],
-    facility_of: dict[int, int],
-    counted: Sequence[int],
-    lo: dt.datetime,
-    hi: dt.datetime,
-    zone: ZoneInfo,
-) -> list[_Use]:
-    """One pass over a month's sessions or bookings, summed per facility, company and day.
-
-    A use that began before `lo` (running past midnight into the month) counts on the
-    month's first day; seconds are those inside [lo, hi) of the `counted` resources.
-
-    The conditions bound the start time only, on purpose: the planner then reads the
-    month through the time-leading indexes (`ix_usage_session_started`,
-    `ix_booking_start_end`, migration 0009) in table order. Filtering on the resource
-    too makes SQLite read through the per-resource index, jumping around the table
-    once per resource: ten times slower on a month of 30,000 sessions.
-    """
-    start, end, resource, tenant = columns
-    facility = sa.case(facility_of, value=resource)
-    day = _day_key(session, start, lo, hi, zone)
-    seconds = (
-        sa.case((resource.in_(counted), overlap_seconds(session, start, end, lo, hi)), else_=0.0)
-        if counted
-        else sa.literal(0.0)
-    )
-    # Grouped outside a subquery, so PostgreSQL sees the same expressions in both places.
-    rows = (
-        sa.select(
-            facility.label("facility"), tenant.label("tenant"), day.label("day"), seconds.label("s")
-        )
-        .where(*conditions)
-        .subquery()
-    )
-    query = sa.select(rows.c.facility, rows.c.tenant, rows.c.day, sa.func.sum(rows.c.s)).group_by(
-        rows.c.facility, rows.c.tenant, rows.c.day
-    )
-    return [
-        _Use(facility_id, tenant_id, str(on), max(float(total or 0.0), 0.0))
-        for facility_id, tenant_id, on, total in session.execute(query)
-        if facility_id is not None  # a resource that is no longer active
-    ]
-
-
-def _sessions_of_month(
-    session: Session,
-    units: Sequence[_Unit],
+def _month_facts(
+    resources: dict[int, Resource],
     lo: dt.datetime,
     hi: dt.datetime,
     now: dt.datetime,
     zone: ZoneInfo,
-) -> list[_Use]:
-    """Usage sessions reaching into [lo, hi); machine hours are counted on machines."""
-    ended = sa.func.coalesce(UsageSession.ended_at, utc_param(now))
-    return _use_per_facility(
-        session,
-        columns=(UsageSession.started_at, ended, UsageSession.resource_id, UsageSession.tenant_id),
-        conditions=(
-            UsageSession.started_at >= utc_param(lo - SESSION_LOOKBACK),
-            UsageSession.started_at < utc_param(hi),
-            sa.or_(
-                UsageSession.ended_at > utc_param(lo),
-                sa.and_(
-                    UsageSession.ended_at.is_(None),
-                    UsageSession.started_at >= utc_param(now - SESSION_LOOKBACK),
-                ),
-            ),
-        ),
-        facility_of={u.id: u.facility_id for u in units},
-        counted=[u.id for u in units if u.kind == ResourceKind.MACHINE],
-        lo=lo,
-        hi=hi,
-        zone=zone,
-    )
+) -> dict[Key, Facts]:
+    """This month's facts per (company, resource), up to `hi`; `visit_days` marks the days
+    (bit n-1: day n) on which a company used or booked the resource.
 
-
-def _bookings_of_month(
-    session: Session,
-    units: Sequence[_Unit],
-    lo: dt.datetime,
-    hi: dt.datetime,
-    lookback: dt.timedelta,
-    zone: ZoneInfo,
-) -> list[_Use]:
-    """Confirmed bookings reaching into [lo, hi); room hours are counted on rooms and kitchens."""
-    return _use_per_facility(
-        session,
-        columns=(Booking.start, Booking.end, Booking.resource_id, Booking.tenant_id),
-        conditions=(
-            Booking.status == BookingStatus.CONFIRMED,
-            Booking.start >= utc_param(lo - lookback),
-            Booking.start < utc_param(hi),
-            Booking.end > utc_param(lo),
-        ),
-        facility_of={u.id: u.facility_id for u in units},
-        counted=[u.id for u in units if u.kind in ROOM_KINDS],
-        lo=lo,
-        hi=hi,
-        zone=zone,
-    )
+    Stored days (all before today, unless changed since) come from the running totals;
+    the others one day at a time from the sources, today only up to `hi` (bookings later
+    today are not "this month so far"), so each day's visits are that day's.
+    """
+    first = lo.astimezone(zone).date()
+    last = (hi - dt.timedelta(microseconds=1)).astimezone(zone).date()
+    found: dict[Key, Facts] = {}
+    for run in plan(Period(first, last, zone)):
+        if run.stored:
+            add_facts(found, stored_facts(run.first_day, run.last_day, tenant_id=None)[0])
+            continue
+        day = run.first_day
+        while day <= run.last_day:
+            whole = Period(day, day, zone)
+            span = Span(whole.start, min(whole.end, hi))
+            daily = live_facts(span, now, by="tenant", resources=resources, unbooked_on=())
+            for part in daily.values():
+                part.visit_days = (1 << (day.day - 1)) if part.present else 0
+            add_facts(found, daily)
+            day += dt.timedelta(days=1)
+    return found
 
 
 @dataclass(frozen=True)
@@ -330,9 +211,9 @@ def _sector_rows(sectors: Iterable[str], small: set[str]) -> list[dict[str, Any]
     ]
 
 
-def _mixed_days(visits: Iterable[tuple[str, int]], sector_of: dict[int, str]) -> int:
+def _mixed_days(visits: Iterable[tuple[int, int]], sector_of: dict[int, str]) -> int:
     """Days on which companies of at least two sectors used the same facility."""
-    sectors_per_day: dict[str, set[str]] = defaultdict(set)
+    sectors_per_day: dict[int, set[str]] = defaultdict(set)
     for day, tenant_id in visits:
         sectors_per_day[day].add(sector_of[tenant_id])
     return sum(1 for sectors in sectors_per_day.values() if len(sectors) >= 2)
@@ -344,24 +225,29 @@ def public_stats(
     """This month's anonymous picture of the facilities (see the module's rules)."""
     ((first_month, (lo, month_end)),) = months_back(now, zone, 1)
     hi = min(month_end, now)
-    facilities, units = _units(session)
+    facilities, units, resources = _units(session)
     ids = [u.id for u in units]
     lookback = booking_lookback(session)
     is_open = building_open(session, now, zone)
     running = _open_sessions(session, ids, now) if is_open and ids else set()
     booked_now = _booked_now(session, ids, now, lookback) if is_open and ids else set()
-    used = _sessions_of_month(session, units, lo, hi, now, zone) if units and hi > lo else []
-    booked = _bookings_of_month(session, units, lo, hi, lookback, zone) if units and hi > lo else []
+    facts = _month_facts(resources, lo, hi, now, zone) if units and hi > lo else {}
+    by_id = {u.id: u for u in units}
     machine_s: dict[int, float] = defaultdict(float)
     room_s: dict[int, float] = defaultdict(float)
-    visits: dict[int, set[tuple[str, int]]] = defaultdict(set)
-    for use in used:
-        machine_s[use.facility_id] += use.seconds
-    for use in booked:
-        room_s[use.facility_id] += use.seconds
-    for use in (*used, *booked):
-        if use.tenant_id is not None:
-            visits[use.facility_id].add((use.day, use.tenant_id))
+    visits: dict[int, set[tuple[int, int]]] = defaultdict(set)  # (day of the month, company)
+    for (tenant_id, resource_id), part in facts.items():
+        unit = by_id.get(resource_id) if resource_id is not None else None
+        if unit is None:  # a resource that is no longer active
+            continue
+        if unit.kind == ResourceKind.MACHINE:
+            machine_s[unit.facility_id] += max(part.used_s, 0.0)
+        elif unit.kind in ROOM_KINDS:
+            room_s[unit.facility_id] += max(part.booked_s, 0.0)
+        if tenant_id is not None:
+            visits[unit.facility_id].update(
+                (day, tenant_id) for day in range(1, 32) if part.visit_days >> (day - 1) & 1
+            )
     tenants, small = _tenants(session, {t for seen in visits.values() for _, t in seen})
     sector_of = {tid: facts.sector for tid, facts in tenants.items()}
 

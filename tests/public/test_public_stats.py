@@ -266,8 +266,8 @@ def test_a_use_starting_at_local_midnight_belongs_to_the_new_day(
     add_session(
         db_session,
         laser,
+        local(2026, 11, 3, 23, 0),
         local(2026, 11, 3, 23, 59),
-        local(2026, 11, 4, 0, 30),
         member=companies["quixotic-pottery"],
     )
     add_session(
@@ -282,3 +282,50 @@ def test_a_use_starting_at_local_midnight_belongs_to_the_new_day(
         2,
         0,
     )
+
+
+def test_a_use_over_midnight_counts_on_both_days(db_session, building, companies) -> None:  # type: ignore[no-untyped-def]
+    """Quixotic works from 23:30 to 00:30, Ironclad (another sector) after midnight: the
+    4th is a day the two shared the Fablab."""
+    laser, cnc, _printer = building["machines"]
+    add_session(
+        db_session,
+        laser,
+        local(2026, 11, 3, 23, 30),
+        local(2026, 11, 4, 0, 30),
+        member=companies["quixotic-pottery"],
+    )
+    add_session(
+        db_session,
+        cnc,
+        local(2026, 11, 4, 9),
+        local(2026, 11, 4, 10),
+        member=companies["ironclad-welding"],
+    )
+    fablab = facility(public_stats(db_session, NOW, zone=BRUSSELS), "fablab")
+    assert (fablab["active_days"], fablab["mixed_days"]) == (2, 1)
+
+
+def test_the_stored_totals_give_the_same_figures_as_the_sources(db_session, month) -> None:  # type: ignore[no-untyped-def]
+    """The days before today come from the totals once the jobs runner has written them,
+    also after a late session changed one of them (read from the sources until the next pass)."""
+    from app.services.reports.periods import Period
+    from app.services.reports.totals import plan, roll_up
+
+    from_sources = public_stats(db_session, NOW, zone=BRUSSELS)
+    roll_up(now=NOW, zone=BRUSSELS)  # sets the horizon
+    written = roll_up(now=NOW, zone=BRUSSELS)
+    assert written.written_days >= 17  # 1 to 17 November (and October before them)
+    runs = plan(Period(dt.date(2026, 11, 1), dt.date(2026, 11, 18), BRUSSELS))
+    assert [r.stored for r in runs] == [True, False]  # today is read from the sources
+    assert public_stats(db_session, NOW, zone=BRUSSELS) == from_sources
+
+    laser = month["machines"][0]
+    cnc = month["machines"][1]
+    add_session(db_session, cnc, local(2026, 11, 12, 9), local(2026, 11, 12, 11), member=None)
+    add_session(db_session, laser, local(2026, 11, 12, 9), local(2026, 11, 12, 10), member=None)
+    changed = public_stats(db_session, NOW, zone=BRUSSELS)
+    fablab = facility(changed, "fablab")
+    assert fablab["machine_hours"] == facility(from_sources, "fablab")["machine_hours"] + 3
+    roll_up(now=NOW, zone=BRUSSELS)
+    assert public_stats(db_session, NOW, zone=BRUSSELS) == changed
