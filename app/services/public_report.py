@@ -159,7 +159,7 @@ def _month_facts(
     first = lo.astimezone(zone).date()
     last = (hi - dt.timedelta(microseconds=1)).astimezone(zone).date()
     found: dict[Key, Facts] = {}
-    for run in plan(Period(first, last, zone)):
+    for run in plan(Period(first, last, zone), now):
         if run.stored:
             add_facts(found, stored_facts(run.first_day, run.last_day, tenant_id=None)[0])
             continue

@@ -37,8 +37,10 @@ def _epoch_sqlite(element: epoch_seconds, compiler: Any, **kw: Any) -> str:
 
 @compiles(epoch_seconds, "postgresql")
 def _epoch_postgresql(element: epoch_seconds, compiler: Any, **kw: Any) -> str:
+    # date_part gives a double precision itself; EXTRACT gives a numeric (PostgreSQL 14
+    # and later) that costs a conversion per row
     inner = compiler.process(element.clauses, **kw)
-    return f"CAST(EXTRACT(EPOCH FROM {inner}) AS DOUBLE PRECISION)"
+    return f"date_part('epoch', {inner})"
 
 
 class least(FunctionElement[float]):

@@ -91,11 +91,12 @@ def _days(first: dt.date, last: dt.date) -> Iterator[dt.date]:
         day += DAY
 
 
-def plan(period: Period) -> list[Run]:
+def plan(period: Period, now: dt.datetime | None = None) -> list[Run]:
     """The period cut into runs of stored days (within one month each) and of source days.
 
-    A day is read from the totals when it is written, in the period's time zone,
-    and no logged change touches it.
+    A day is read from the totals when it is written, in the period's time zone, no
+    logged change touches it, and (given `now`) it ended before `now`: a report asked
+    about an earlier moment than the totals were written at reads the sources.
     """
     state = db.session.get(UsageTotalState, STATE_ID)
     if state is None or state.zone != period.zone.key:
@@ -111,6 +112,8 @@ def plan(period: Period) -> list[Run]:
         return [Run(period.first_day, period.last_day, stored=False)]
     changed = _changed_days(period.first_day, period.last_day, period.zone)
     runs: list[Run] = []
+    if now is not None:
+        written = {d for d in written if local_midnight(d + DAY, period.zone) <= now}
     for day in _days(period.first_day, period.last_day):
         stored = day in written and day not in changed
         last = runs[-1] if runs else None
@@ -215,7 +218,7 @@ def gather(
     """The period's facts per (company, resource) and its entries per (company, device):
     stored days from the totals, the others from the sources."""
     result = Gathered()
-    runs = plan(period) if use_totals else [Run(period.first_day, period.last_day, False)]
+    runs = plan(period, now) if use_totals else [Run(period.first_day, period.last_day, False)]
     for run in runs:
         days = (run.last_day - run.first_day).days + 1
         if run.stored:
@@ -256,7 +259,9 @@ class RollUp:
 
     def describe(self) -> str:
         parts = [f"{self.written_days} days written"]
-        if self.months:
+        if len(self.months) > 3:
+            parts.append(f"{len(self.months)} months {self.months[0]} to {self.months[-1]}")
+        elif self.months:
             parts.append("months " + ", ".join(self.months))
         if self.changes:
             parts.append(f"{self.changes} changes applied")
@@ -406,7 +411,7 @@ def roll_up(*, now: dt.datetime, zone: ZoneInfo, months: int | None = None) -> R
     starts = [d for d in (_first_day(zone), min(written, default=None)) if d is not None]
     first = min(starts, default=None)
     if horizon is not None and first is not None:
-        last = _local_day(horizon, zone) - DAY
+        last = min(_local_day(horizon, zone), _local_day(now, zone)) - DAY
         open_since = _open_since(now)
         if open_since is not None and _local_day(open_since, zone) <= last:
             result.held_back = _local_day(open_since, zone)
@@ -444,7 +449,9 @@ def roll_up(*, now: dt.datetime, zone: ZoneInfo, months: int | None = None) -> R
         db.session.execute(delete(UsageChange).where(UsageChange.id.in_([c[0] for c in changes])))
     state = db.session.get(UsageTotalState, STATE_ID)
     assert state is not None
-    state.horizon = local_midnight(_local_day(now, zone), zone)
+    # never backwards (a clock set back): changes below the old horizon must stay logged
+    midnight = local_midnight(_local_day(now, zone), zone)
+    state.horizon = max(midnight, state.horizon) if state.horizon is not None else midnight
     state.updated_at = now
     result.horizon = state.horizon
     db.session.commit()
