@@ -60,7 +60,6 @@ from .reports.periods import Period
 from .reports.totals import plan, stored_facts
 
 MIN_COUNT = 3
-JDN_OFFSET = 1721425  # date.toordinal() + this = the Julian day number
 OTHER = Sector.OTHER.value
 DEFAULT_ZONE = ZoneInfo("Europe/Brussels")
 
