@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import re
 import zipfile
 from typing import Any
 
@@ -134,6 +135,24 @@ def test_export_page_for_managers(client, manager, member_a, records, db_session
     assert answer.mimetype == "application/json"
     assert answer.get_json()["tables"]["profile"][0]["id"] == member_a.id
     assert len(audit_rows(db_session, "member.data_export")) == 1
+
+
+def test_member_and_tenant_pages_link_to_a_filled_in_export(  # type: ignore[no-untyped-def]
+    client, manager, member_a, tenant_a, db_session
+):
+    from tests.conftest import login
+
+    db_session.commit()
+    login(client, manager)
+    member_page = client.get(f"/members/{member_a.id}").get_data(as_text=True)
+    link = f"/statements/data-export?subject=member&amp;subject_id={member_a.id}"
+    assert link in member_page
+    tenant_page = client.get(f"/manage/tenants/{tenant_a.id}").get_data(as_text=True)
+    assert f"/statements/data-export?subject=tenant&amp;subject_id={tenant_a.id}" in tenant_page
+    form = client.get(f"/statements/data-export?subject=tenant&subject_id={tenant_a.id}")
+    page = form.get_data(as_text=True)
+    assert re.search(rf'<input[^>]*name="subject_id"[^>]*value="{tenant_a.id}"', page)
+    assert re.search(r'<input[^>]*checked[^>]*value="tenant"', page)
 
 
 def test_export_page_shows_an_unknown_number(client, manager, db_session):  # type: ignore[no-untyped-def]

@@ -98,6 +98,11 @@ def data_export_form() -> Any:
     """Managers: everything stored about a member or a tenant, on request (audit-logged)."""
     require(is_manager)
     form = DataExportForm()
+    if request.method == "GET":  # a link from a member's or a tenant's page fills it in
+        if request.args.get("subject") in ("member", "tenant"):
+            form.subject.data = request.args["subject"]
+        if (subject_id := request.args.get("subject_id", type=int)) is not None:
+            form.subject_id.data = subject_id
     if form.validate_on_submit():
         subject_id = int(form.subject_id.data or 0)
         fmt = form.format.data or "json"
