@@ -19,7 +19,9 @@ machines (the Fablab) or the room itself.
 
 Trends: per local calendar month, machine hours (usage sessions on machines)
 and room hours (confirmed bookings of rooms and the kitchen), split exactly at
-month boundaries, up to now.
+month boundaries, up to now: the usage reports' facts, so the days that are
+over come from the stored daily totals (app.services.reports.totals) and a
+12-month trend reads about twelve rows per company and resource.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from app.models import Booking, BookingStatus, Resource, ResourceKind, UsageSess
 from app.models.base import UTCDateTime
 
 from .errors import N_, NotFound, PermissionDenied, ValidationFailed
+from .reports.totals import facts_until
 
 Measure = Literal["used", "booked"]
 MEASURES: tuple[Measure, ...] = ("used", "booked")
@@ -355,89 +358,38 @@ def _kinds(session: Session) -> _Kinds:
     )
 
 
-def _counted_sum(resource: Any, ids: Sequence[int], seconds: Any) -> Any:
-    """SUM of `seconds` over the rows of the resources `ids`.
-
-    The resource is tested in the sum, not in WHERE, on purpose: with only the time
-    range in WHERE, the planner reads the month through the time-leading index in
-    table order; a resource filter there makes SQLite hop through the table once per
-    resource (see app.services.public_report).
-    """
-    if not ids:
-        return sa.literal(0.0)
-    return sa.func.coalesce(sa.func.sum(sa.case((resource.in_(ids), seconds), else_=0.0)), 0.0)
-
-
-def _machine_seconds(
-    session: Session,
-    lo: dt.datetime,
-    hi: dt.datetime,
-    now: dt.datetime,
-    tenant_id: int | None,
-    machines: Sequence[int],
-) -> float:
-    seconds = overlap_seconds(
-        session,
-        UsageSession.started_at,
-        sa.func.coalesce(UsageSession.ended_at, utc_param(now)),
-        lo,
-        hi,
-    )
-    query = sa.select(_counted_sum(UsageSession.resource_id, machines, seconds)).where(
-        UsageSession.started_at >= lo - SESSION_LOOKBACK,
-        UsageSession.started_at < hi,
-        sa.or_(
-            UsageSession.ended_at > lo,
-            sa.and_(
-                UsageSession.ended_at.is_(None),
-                UsageSession.started_at >= utc_param(now - SESSION_LOOKBACK),
-            ),
-        ),
-    )
-    if tenant_id is not None:
-        query = query.where(UsageSession.tenant_id == tenant_id)
-    return float(session.scalar(query) or 0.0)
-
-
-def _room_seconds(
-    session: Session,
-    lo: dt.datetime,
-    hi: dt.datetime,
-    tenant_id: int | None,
-    lookback: dt.timedelta,
-    rooms: Sequence[int],
-) -> float:
-    seconds = overlap_seconds(session, Booking.start, Booking.end, lo, hi)
-    query = sa.select(_counted_sum(Booking.resource_id, rooms, seconds)).where(
-        Booking.status == BookingStatus.CONFIRMED,
-        Booking.start >= lo - lookback,
-        Booking.start < hi,
-        Booking.end > lo,
-    )
-    if tenant_id is not None:
-        query = query.where(Booking.tenant_id == tenant_id)
-    return float(session.scalar(query) or 0.0)
-
-
 def month_hours(
     session: Session,
     lo: dt.datetime,
     hi: dt.datetime,
     *,
     now: dt.datetime,
+    zone: ZoneInfo,
     tenant_id: int | None = None,
-    lookback: dt.timedelta | None = None,
+    resources: dict[int, Resource] | None = None,
     kinds: _Kinds | None = None,
 ) -> tuple[float, float]:
-    """Machine hours and room hours within [lo, min(hi, now)), optionally of one tenant."""
+    """Machine hours and room hours within [lo (a local midnight), min(hi, now)),
+    optionally of one tenant: the usage reports' facts (sessions on machines, confirmed
+    bookings of rooms), so the days that are over come from the stored daily totals."""
     hi = min(hi, now)
     if hi <= lo:
         return 0.0, 0.0
-    lookback = lookback if lookback is not None else booking_lookback(session)
+    if resources is None:
+        resources = {r.id: r for r in session.scalars(sa.select(Resource))}
     kinds = kinds if kinds is not None else _kinds(session)
-    machine = _machine_seconds(session, lo, hi, now, tenant_id, kinds.machines)
-    room = _room_seconds(session, lo, hi, tenant_id, lookback, kinds.rooms)
-    return round(machine / 3600, 1), round(room / 3600, 1)
+    machines, rooms = set(kinds.machines), set(kinds.rooms)
+    facts = facts_until(
+        lo.astimezone(zone).date(),
+        hi,
+        zone=zone,
+        now=now,
+        resources=resources,
+        tenant_id=tenant_id,
+    )
+    machine = sum(part.used_s for (_, rid), part in facts.items() if rid in machines)
+    room = sum(part.booked_s for (_, rid), part in facts.items() if rid in rooms)
+    return round(max(machine, 0.0) / 3600, 1), round(max(room, 0.0) / 3600, 1)
 
 
 def trend(
@@ -449,11 +401,19 @@ def trend(
     tenant_id: int | None = None,
 ) -> list[TrendPoint]:
     """Machine and room hours per local month, the last `months` months up to now."""
-    lookback, kinds = booking_lookback(session), _kinds(session)
+    resources = {r.id: r for r in session.scalars(sa.select(Resource))}
+    kinds = _kinds(session)
     points = []
     for first, (lo, hi) in months_back(now, zone, months):
         machine, room = month_hours(
-            session, lo, hi, now=now, tenant_id=tenant_id, lookback=lookback, kinds=kinds
+            session,
+            lo,
+            hi,
+            now=now,
+            zone=zone,
+            tenant_id=tenant_id,
+            resources=resources,
+            kinds=kinds,
         )
         points.append(TrendPoint(first, machine, room))
     return points

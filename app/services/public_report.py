@@ -55,9 +55,8 @@ from .occupancy import (
     trend,
     utc_param,
 )
-from .reports.facts import Facts, Key, Span, add_facts, live_facts
-from .reports.periods import Period
-from .reports.totals import plan, stored_facts
+from .reports.facts import Facts, Key
+from .reports.totals import facts_until
 
 MIN_COUNT = 3
 OTHER = Sector.OTHER.value
@@ -149,29 +148,9 @@ def _month_facts(
     zone: ZoneInfo,
 ) -> dict[Key, Facts]:
     """This month's facts per (company, resource), up to `hi`; `visit_days` marks the days
-    (bit n-1: day n) on which a company used or booked the resource.
-
-    Stored days (all before today, unless changed since) come from the running totals;
-    the others one day at a time from the sources, today only up to `hi` (bookings later
-    today are not "this month so far"), so each day's visits are that day's.
-    """
+    (bit n-1: day n) on which a company used or booked the resource."""
     first = lo.astimezone(zone).date()
-    last = (hi - dt.timedelta(microseconds=1)).astimezone(zone).date()
-    found: dict[Key, Facts] = {}
-    for run in plan(Period(first, last, zone), now):
-        if run.stored:
-            add_facts(found, stored_facts(run.first_day, run.last_day, tenant_id=None)[0])
-            continue
-        day = run.first_day
-        while day <= run.last_day:
-            whole = Period(day, day, zone)
-            span = Span(whole.start, min(whole.end, hi))
-            daily = live_facts(span, now, by="tenant", resources=resources, unbooked_on=())
-            for part in daily.values():
-                part.visit_days = (1 << (day.day - 1)) if part.present else 0
-            add_facts(found, daily)
-            day += dt.timedelta(days=1)
-    return found
+    return facts_until(first, hi, zone=zone, now=now, resources=resources, by_day=True)
 
 
 @dataclass(frozen=True)
@@ -343,7 +322,7 @@ def report(
         lambda: public_trend(session, now, zone=zone, months=12)[:-1],
     )
     ((_, (lo, hi)),) = months_back(now, zone, 1)
-    machine, room = month_hours(session, lo, hi, now=now)
+    machine, room = month_hours(session, lo, hi, now=now, zone=zone)
     stats["trend"] = [*past, {"month": month, "machine_hours": machine, "room_hours": room}]
     return stats
 

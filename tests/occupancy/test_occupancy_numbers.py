@@ -152,8 +152,25 @@ def test_hours_shown_span_opening_and_use() -> None:
 # -- trends ----------------------------------------------------------------------
 
 
+@pytest.fixture(params=["sources", "totals"])
+def written(request, db_session):  # type: ignore[no-untyped-def]
+    """`written(now)`: with the "totals" parameter, the usage totals written up to `now`
+    first (as the jobs runner does), so the trend reads them; the days written."""
+    from app.services.reports.totals import roll_up
+
+    def write(now: dt.datetime) -> int:
+        if request.param == "sources":
+            return 0
+        roll_up(now=now, zone=BRUSSELS)  # the first pass sets the horizon
+        days = roll_up(now=now, zone=BRUSSELS).written_days
+        assert days > 0, "nothing written: the trend would not read the totals"
+        return days
+
+    return write
+
+
 def test_trend_splits_at_month_ends_and_sums_machines_and_rooms_apart(
-    db_session, make_member, laser, room
+    written, db_session, make_member, laser, room
 ) -> None:  # type: ignore[no-untyped-def]
     someone = make_member()
     # Sat 31 Oct 23:00 to Sun 1 Nov 01:00 (CET): one hour in each month.
@@ -173,6 +190,7 @@ def test_trend_splits_at_month_ends_and_sums_machines_and_rooms_apart(
         status="cancelled",
     )
     now = local(2026, 11, 20, 12)
+    written(now)
     points = occupancy.trend(db_session, now=now, zone=BRUSSELS, months=3)
     assert [p.month for p in points] == [
         dt.date(2026, 9, 1),
@@ -183,21 +201,24 @@ def test_trend_splits_at_month_ends_and_sums_machines_and_rooms_apart(
 
 
 def test_trend_counts_an_open_session_up_to_now_and_no_future_bookings(
-    db_session, make_member, laser, room
+    written, db_session, make_member, laser, room
 ) -> None:  # type: ignore[no-untyped-def]
     someone = make_member()
     now = local(2026, 11, 20, 12)
     add_session(db_session, laser, local(2026, 11, 20, 10, 30), None, member=someone)
     add_booking(db_session, room, someone, local(2026, 11, 20, 11), local(2026, 11, 20, 13))
+    add_booking(db_session, room, someone, local(2026, 11, 19, 9), local(2026, 11, 19, 10))
+    written(now)
     (point,) = occupancy.trend(db_session, now=now, zone=BRUSSELS, months=1)
-    assert (point.machine_hours, point.room_hours) == (1.5, 1.0)
+    assert (point.machine_hours, point.room_hours) == (1.5, 2.0)
 
 
-def test_tenant_trend_counts_only_that_company(db_session, make_member, laser) -> None:  # type: ignore[no-untyped-def]
+def test_tenant_trend_counts_only_that_company(written, db_session, make_member, laser) -> None:  # type: ignore[no-untyped-def]
     a, b = make_member(), make_member()
     add_session(db_session, laser, local(2026, 11, 3, 9), local(2026, 11, 3, 11), member=a)
     add_session(db_session, laser, local(2026, 11, 4, 9), local(2026, 11, 4, 14), member=b)
     now = local(2026, 11, 20, 12)
+    written(now)
     mine = occupancy.tenant_trend(db_session, a, tenant_id=a.tenant_id, now=now, zone=BRUSSELS)
     assert mine[-1].machine_hours == 2.0
     assert len(mine) == 12

@@ -55,7 +55,16 @@ from app.models import (
 
 from .. import jobs as job_state
 from ..bookings.quota import LONGEST_SESSION
-from .facts import FACT_NAMES, EntryKey, Facts, Key, add_facts, live_entries, live_facts
+from .facts import (
+    FACT_NAMES,
+    EntryKey,
+    Facts,
+    Key,
+    Span,
+    add_facts,
+    live_entries,
+    live_facts,
+)
 from .periods import Period, local_midnight
 
 log = logging.getLogger(__name__)
@@ -242,6 +251,46 @@ def gather(
     wanted = set(doors)  # the stored totals count every device
     result.entries = {k: v for k, v in result.entries.items() if k[1] in wanted}
     return result
+
+
+def facts_until(
+    first_day: dt.date,
+    until: dt.datetime,
+    *,
+    zone: ZoneInfo,
+    now: dt.datetime,
+    resources: Mapping[int, Resource],
+    tenant_id: int | None = None,
+    by_day: bool = False,
+) -> dict[Key, Facts]:
+    """The facts per (company, resource) from `first_day`'s local midnight up to the
+    instant `until` (bookings after it do not count: "so far"), stored days from the
+    totals. `by_day`: the days read from the sources one at a time, each marking its bit
+    in `visit_days` where a company was there (the stored rows carry theirs)."""
+    last = (until - dt.timedelta(microseconds=1)).astimezone(zone).date()
+    found: dict[Key, Facts] = {}
+    if last < first_day:
+        return found
+    for run in plan(Period(first_day, last, zone), now):
+        if run.stored:
+            add_facts(found, stored_facts(run.first_day, run.last_day, tenant_id=tenant_id)[0])
+            continue
+        pieces = (
+            [Period(day, day, zone) for day in _days(run.first_day, run.last_day)]
+            if by_day
+            else [Period(run.first_day, run.last_day, zone)]
+        )
+        for piece in pieces:
+            span = Span(piece.start, min(piece.end, until))
+            part = live_facts(
+                span, now, by="tenant", resources=resources, unbooked_on=(), tenant_id=tenant_id
+            )
+            if by_day:
+                bit = 1 << (piece.first_day.day - 1)
+                for facts in part.values():
+                    facts.visit_days = bit if facts.present else 0
+            add_facts(found, part)
+    return found
 
 
 # -- writing ------------------------------------------------------------------------------
