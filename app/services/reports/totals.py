@@ -211,7 +211,6 @@ class Gathered:
     facts: dict[Key, Facts] = field(default_factory=dict)
     entries: dict[EntryKey, int] = field(default_factory=dict)
     stored_days: int = 0
-    source_days: int = 0
 
 
 def gather(
@@ -229,10 +228,9 @@ def gather(
     result = Gathered()
     runs = plan(period, now) if use_totals else [Run(period.first_day, period.last_day, False)]
     for run in runs:
-        days = (run.last_day - run.first_day).days + 1
         if run.stored:
             facts, entries = stored_facts(run.first_day, run.last_day, tenant_id=tenant_id)
-            result.stored_days += days
+            result.stored_days += (run.last_day - run.first_day).days + 1
         else:
             piece = Period(run.first_day, run.last_day, period.zone)
             facts = live_facts(
@@ -244,7 +242,6 @@ def gather(
                 tenant_id=tenant_id,
             )
             entries = live_entries(piece, by="tenant", devices=doors, tenant_id=tenant_id)
-            result.source_days += days
         add_facts(result.facts, facts)
         for key, count in entries.items():
             result.entries[key] = result.entries.get(key, 0) + count
