@@ -9,7 +9,7 @@ import socket
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import click
@@ -110,9 +110,27 @@ def reports_totals(rebuild: bool) -> None:
 
     zone = ZoneInfo(current_app.config["TIMEZONE"])
     holder = f"{socket.gethostname()}:{os.getpid()}:cli"
+    bar: Any = None
+
+    def show(done: int, total: int, month: str) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = click.progressbar(length=total, label="writing months", file=sys.stderr)
+            bar.__enter__()
+        bar.label = f"writing {month}"
+        bar.update(done - bar.pos)
 
     def one_pass() -> RollUp:
-        result = roll_up_alone(holder=holder, now=dt.datetime.now(dt.UTC), zone=zone, months=1)
+        nonlocal bar
+        try:
+            result = roll_up_alone(
+                holder=holder, now=dt.datetime.now(dt.UTC), zone=zone, progress=show
+            )
+        finally:
+            if bar is not None:
+                bar.update(bar.length - bar.pos)
+                bar.__exit__(None, None, None)
+                bar = None
         if result is None:
             click.echo("Another pass is writing the totals; try again in a minute.", err=True)
             sys.exit(1)
@@ -122,16 +140,13 @@ def reports_totals(rebuild: bool) -> None:
         drop_totals()
         db.session.commit()
         click.echo("stored totals dropped", err=True)
-    first = one_pass()
-    if first.horizon_was_empty:
+    passes = [one_pass()]
+    if passes[0].horizon_was_empty:
         # A fresh horizon: let writes that were under way land before reading the days.
         time.sleep(2)
-    while True:
-        result = one_pass()
-        if not result.months:
-            click.echo(f"usage totals up to date ({result.describe()})")
-            return
-        click.echo(f"{', '.join(result.months)}: {result.written_days} days written", err=True)
+        passes.append(one_pass())
+    # the last pass did the writing (a first pass on a fresh horizon writes nothing)
+    click.echo(f"usage totals up to date ({passes[-1].describe()})")
 
 
 @click.group("retention")

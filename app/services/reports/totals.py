@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -414,7 +414,12 @@ LEASE_TTL = dt.timedelta(hours=1)
 
 
 def roll_up_alone(
-    *, holder: str, now: dt.datetime, zone: ZoneInfo, months: int | None = None
+    *,
+    holder: str,
+    now: dt.datetime,
+    zone: ZoneInfo,
+    months: int | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> RollUp | None:
     """`roll_up` under a database lease; None (nothing done) while another holder has it."""
     if not job_state.acquire_lease(LEASE, holder=holder, now=now, ttl=LEASE_TTL):
@@ -422,7 +427,7 @@ def roll_up_alone(
         return None
     db.session.commit()
     try:
-        return roll_up(now=now, zone=zone, months=months)
+        return roll_up(now=now, zone=zone, months=months, progress=progress)
     finally:
         db.session.rollback()
         job_state.release_lease(LEASE, holder=holder)
@@ -435,10 +440,17 @@ def drop_totals() -> None:
         db.session.execute(delete(model))
 
 
-def roll_up(*, now: dt.datetime, zone: ZoneInfo, months: int | None = None) -> RollUp:
+def roll_up(
+    *,
+    now: dt.datetime,
+    zone: ZoneInfo,
+    months: int | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> RollUp:
     """Write the days that ended before the horizon and the days changed since; move the
     horizon to today's midnight. Commits once per month written. `months` limits the
-    months written in one pass (the oldest first); the rest follow in later passes."""
+    months written in one pass (the oldest first); the rest follow in later passes.
+    `progress(done, total, month)` is called before each month is written."""
     result = RollUp()
     state = db.session.get(UsageTotalState, STATE_ID)
     if state is None:
@@ -474,6 +486,7 @@ def roll_up(*, now: dt.datetime, zone: ZoneInfo, months: int | None = None) -> R
             written -= {d for d in written if d >= day and _month_start(d) == _month_start(day)}
         # Months with changed days are always written again in this pass (so the log can
         # be emptied); months never written yet (a back-fill) at most `months` at a time.
+        plan_: list[tuple[dt.date, dt.date, dt.date]] = []  # (month, first day to write, last)
         backfilled = 0
         month = _month_start(first)
         while month <= last:
@@ -482,10 +495,14 @@ def roll_up(*, now: dt.datetime, zone: ZoneInfo, months: int | None = None) -> R
             is_change = any(d in changed for d in todo)
             if todo and (is_change or months is None or backfilled < months):
                 backfilled += 0 if is_change else 1
-                result.written_days += _write_days(todo[0], month_end, zone, now)
-                result.months.append(month.strftime("%Y-%m"))
-                db.session.commit()
+                plan_.append((month, todo[0], month_end))
             month = (month + dt.timedelta(days=32)).replace(day=1)
+        for done, (month, from_day, month_end) in enumerate(plan_):
+            if progress is not None:
+                progress(done, len(plan_), month.strftime("%Y-%m"))
+            result.written_days += _write_days(from_day, month_end, zone, now)
+            result.months.append(month.strftime("%Y-%m"))
+            db.session.commit()
         if changes:  # every changed day is written again or unwritten: the log is dealt with
             db.session.execute(
                 delete(UsageChange).where(UsageChange.id.in_([c[0] for c in changes]))
