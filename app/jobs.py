@@ -12,6 +12,7 @@ import os
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from flask import Flask
@@ -21,6 +22,9 @@ from app.mailer import deliver_pending
 from app.services import jobs as job_state
 from app.services.bookings import digest, lifecycle
 from app.services.bookings.lifecycle import Facility
+
+if TYPE_CHECKING:
+    from app.services.reports.totals import RollUp
 
 log = logging.getLogger(__name__)
 LEASE = "jobs-runner"
@@ -102,13 +106,49 @@ def _retention(app: Flask, now: dt.datetime) -> object:
     ).describe()
 
 
+#: keeps the jobs runner's pass and `incubator reports totals` from writing at once
+TOTALS_LEASE = "usage-totals"
+TOTALS_LEASE_TTL = dt.timedelta(hours=1)
+
+
+def write_usage_totals(
+    app: Flask,
+    now: dt.datetime,
+    *,
+    holder: str,
+    months: int | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> RollUp | None:
+    """One pass of the usage totals under their own lease, committed a month at a time;
+    None (nothing done) while another holder has the lease."""
+    from app.services.reports.totals import roll_up
+
+    if not job_state.acquire_lease(TOTALS_LEASE, holder=holder, now=now, ttl=TOTALS_LEASE_TTL):
+        db.session.rollback()
+        return None
+    db.session.commit()
+    try:
+        result = roll_up(
+            now=now,
+            zone=ZoneInfo(app.config["TIMEZONE"]),
+            months=months,
+            progress=progress,
+            checkpoint=db.session.commit,
+        )
+        db.session.commit()
+        return result
+    except BaseException:
+        db.session.rollback()
+        raise
+    finally:
+        job_state.release_lease(TOTALS_LEASE, holder=holder)
+        db.session.commit()
+
+
 def _usage_totals(app: Flask, now: dt.datetime) -> object:
     """The per-day usage totals the reports read: new days, and days changed since."""
-    from app.services.reports.totals import roll_up_alone
-
     holder = f"{socket.gethostname()}:{os.getpid()}:jobs"
-    zone = ZoneInfo(app.config["TIMEZONE"])
-    result = roll_up_alone(holder=holder, now=now, zone=zone, months=12)
+    result = write_usage_totals(app, now, holder=holder, months=12)
     return "skipped: `incubator reports totals` is running" if result is None else result.describe()
 
 

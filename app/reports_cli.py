@@ -106,9 +106,9 @@ def reports_export(month: str, fmt: str, slug: str | None, output: Path, locale:
 @click.option("--rebuild", is_flag=True, help="Drop the stored totals and write them all again.")
 def reports_totals(rebuild: bool) -> None:
     """Write the usage totals the reports read (the jobs runner does it every 5 minutes)."""
-    from app.services.reports.totals import drop_totals, roll_up_alone
+    from app.jobs import write_usage_totals
+    from app.services.reports.totals import drop_totals
 
-    zone = ZoneInfo(current_app.config["TIMEZONE"])
     holder = f"{socket.gethostname()}:{os.getpid()}:cli"
     bar: Any = None
 
@@ -123,8 +123,11 @@ def reports_totals(rebuild: bool) -> None:
     def one_pass() -> RollUp:
         nonlocal bar
         try:
-            result = roll_up_alone(
-                holder=holder, now=dt.datetime.now(dt.UTC), zone=zone, progress=show
+            result = write_usage_totals(
+                current_app._get_current_object(),  # type: ignore[attr-defined]
+                dt.datetime.now(dt.UTC),
+                holder=holder,
+                progress=show,
             )
         finally:
             if bar is not None:

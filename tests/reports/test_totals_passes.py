@@ -184,8 +184,8 @@ def test_the_command_rebuilds_totals_that_went_wrong(app, db_session, manager, r
 
 
 def test_the_command_stays_out_of_a_pass_under_way(app, db_session, recent, monkeypatch):
+    from app.jobs import TOTALS_LEASE as LEASE
     from app.services import jobs as job_state
-    from app.services.reports.totals import LEASE
 
     monkeypatch.setattr("app.reports_cli.time.sleep", lambda seconds: None)
     wall_clock = dt.datetime.now(dt.UTC)

@@ -53,7 +53,6 @@ from app.models import (
     UsageTotalState,
 )
 
-from .. import jobs as job_state
 from ..bookings.quota import LONGEST_SESSION
 from .facts import (
     FACT_NAMES,
@@ -408,32 +407,6 @@ def _write_days(first: dt.date, last: dt.date, zone: ZoneInfo, now: dt.datetime)
     return (last - first).days + 1
 
 
-#: the lease that keeps the jobs runner's pass and `incubator reports totals` apart
-LEASE = "usage-totals"
-LEASE_TTL = dt.timedelta(hours=1)
-
-
-def roll_up_alone(
-    *,
-    holder: str,
-    now: dt.datetime,
-    zone: ZoneInfo,
-    months: int | None = None,
-    progress: Callable[[int, int, str], None] | None = None,
-) -> RollUp | None:
-    """`roll_up` under a database lease; None (nothing done) while another holder has it."""
-    if not job_state.acquire_lease(LEASE, holder=holder, now=now, ttl=LEASE_TTL):
-        db.session.rollback()
-        return None
-    db.session.commit()
-    try:
-        return roll_up(now=now, zone=zone, months=months, progress=progress)
-    finally:
-        db.session.rollback()
-        job_state.release_lease(LEASE, holder=holder)
-        db.session.commit()
-
-
 def drop_totals() -> None:
     """Forget every stored total (they are derived data); the next passes write them again."""
     for model in (UsageTotal, DoorTotal, UsageTotalDay, UsageChange, UsageTotalState):
@@ -446,11 +419,14 @@ def roll_up(
     zone: ZoneInfo,
     months: int | None = None,
     progress: Callable[[int, int, str], None] | None = None,
+    checkpoint: Callable[[], None] | None = None,
 ) -> RollUp:
     """Write the days that ended before the horizon and the days changed since; move the
-    horizon to today's midnight. Commits once per month written. `months` limits the
-    months written in one pass (the oldest first); the rest follow in later passes.
-    `progress(done, total, month)` is called before each month is written."""
+    horizon to today's midnight. `months` limits the months written in one pass (the
+    oldest first); the rest follow in later passes. `progress(done, total, month)` is
+    called before each month is written and `checkpoint()` after it: the edge commits
+    there, so that a long back-fill holds SQLite's write lock (and PostgreSQL's row
+    locks) a month at a time, not for the whole pass. Nothing is committed here."""
     result = RollUp()
     state = db.session.get(UsageTotalState, STATE_ID)
     if state is None:
@@ -502,7 +478,8 @@ def roll_up(
                 progress(done, len(plan_), month.strftime("%Y-%m"))
             result.written_days += _write_days(from_day, month_end, zone, now)
             result.months.append(month.strftime("%Y-%m"))
-            db.session.commit()
+            if checkpoint is not None:
+                checkpoint()
         if changes:  # every changed day is written again or unwritten: the log is dealt with
             db.session.execute(
                 delete(UsageChange).where(UsageChange.id.in_([c[0] for c in changes]))
@@ -517,6 +494,6 @@ def roll_up(
     state.horizon = max(midnight, state.horizon) if state.horizon is not None else midnight
     state.updated_at = now
     result.horizon = state.horizon
-    db.session.commit()
+    db.session.flush()
     log.info("usage totals: %s", result.describe())
     return result
