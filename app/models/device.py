@@ -136,6 +136,8 @@ class AccessEvent(Base):
         Index("ix_access_event_resource_time", "resource_id", "device_time"),
         # A door's newest opened / closed / forced event, for the alerts (migration 0007).
         Index("ix_access_event_device_type", "device_id", "type", "id"),
+        # The API's list, newest first, and its `before` cursor (migration 0011).
+        Index("ix_access_event_time", "device_time", "id"),
         # The usage report's door entries of a period, from the index alone (migration 0009).
         Index(
             "ix_access_event_door",

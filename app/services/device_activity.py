@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
@@ -40,6 +40,11 @@ class ActivityFilter:
     member_id: int | None = None
     start: dt.datetime | None = None
     end: dt.datetime | None = None
+    #: only what comes after this record in the list (older, or as old with a lower id):
+    #: a cursor that stays put while new records arrive, unlike a page number
+    before_id: int | None = None
+    #: access events of this type only (access.decision, door.opened, ...)
+    type: str | None = None
 
     def check(self) -> None:
         if self.start and self.end and self.end <= self.start:
@@ -62,6 +67,9 @@ def list_access_events(
     if not actor.is_manager:
         query = query.where(AccessEvent.member_id == actor.id)
     query = _filtered(query, AccessEvent, filters, AccessEvent.device_time)
+    if filters.type is not None:
+        query = query.where(AccessEvent.type == filters.type)
+    query = _after_cursor(query, AccessEvent, AccessEvent.device_time, filters.before_id)
     order = (AccessEvent.device_time.desc(), AccessEvent.id.desc())
     return paginate(query.order_by(*order), page=page, per_page=per_page)
 
@@ -79,8 +87,27 @@ def list_usage_sessions(
     elif not actor.is_manager:
         query = query.where(UsageSession.member_id == actor.id)
     query = _filtered(query, UsageSession, filters, UsageSession.started_at)
+    query = _after_cursor(query, UsageSession, UsageSession.started_at, filters.before_id)
     order = (UsageSession.started_at.desc(), UsageSession.id.desc())
     return paginate(query.order_by(*order), page=page, per_page=per_page)
+
+
+def _after_cursor(
+    query: Select[Any], model: Any, moment: Any, before_id: int | None
+) -> Select[Any]:
+    """The records listed after `before_id` (newest first: older, or as old and a lower
+    id). The cursor must be one the caller can see in this list, so it tells nothing of
+    records they may not see."""
+    if before_id is None:
+        return query
+    anchor = db.session.execute(
+        query.with_only_columns(moment, model.id).where(model.id == before_id).order_by(None)
+    ).first()
+    if anchor is None:
+        raise ValidationFailed({"before": N_("This record is not in the list you asked for.")})
+    at, anchor_id = anchor
+    # `moment <= at` first: a range the time index bounds (the page and its count)
+    return query.where(moment <= at, or_(moment < at, model.id < anchor_id))
 
 
 def _filtered(query: Select[Any], model: Any, filters: ActivityFilter, moment: Any) -> Select[Any]:

@@ -30,6 +30,7 @@ from app.web import now
 from .auth import actor
 from .device_schemas import (
     AccessEventPage,
+    AccessEventQuery,
     ActivityQuery,
     DailyEntries,
     DailyQuery,
@@ -57,20 +58,24 @@ def _filters(query: ActivityQuery) -> ActivityFilter:
         member_id=query.member,
         start=_instant(query.start, "start"),
         end=_instant(query.end, "end"),
+        before_id=query.before,
+        type=getattr(query, "type", None),
     )
 
 
 @api_route(
     "/access-events",
     "GET",
-    query=ActivityQuery,
+    query=AccessEventQuery,
     response=AccessEventPage,
     tag=TAG,
     summary="List access events",
 )
-def list_access_events(query: ActivityQuery) -> Page[AccessEvent]:
+def list_access_events(query: AccessEventQuery) -> Page[AccessEvent]:
     """Managers see every event; everyone else only their own. Tenant admins read their
-    company's door entries as daily counts at `/access-events/daily`. Newest first."""
+    company's door entries as daily counts at `/access-events/daily`. Newest first (by
+    the device's time, then id); to read the whole list while events arrive, follow
+    `before` (the last id of each page) rather than `page`."""
     return device_activity.list_access_events(
         actor(), _filters(query), page=query.page, per_page=page_size(query)
     )

@@ -138,6 +138,22 @@ class ActivityQuery(ListQuery):
     member: Id | None = Field(default=None, description="A member's id.")
     start: TimeText | None = Field(default=None, description="From this moment on.")
     end: TimeText | None = Field(default=None, description="Before this moment.")
+    before: Id | None = Field(
+        default=None,
+        description="A cursor: only what the list holds after this id (older ones). Pass "
+        "the last id of a page to get the next one; unlike `page`, it neither repeats nor "
+        "skips a record while new ones arrive. 422 for an id not in the list.",
+    )
+
+
+class AccessEventQuery(ActivityQuery):
+    type: str | None = Field(
+        default=None,
+        max_length=20,
+        pattern=r"^[a-z_]+(\.[a-z_]+)*$",
+        description="Only events of this type: access.decision, door.opened, door.closed, "
+        "door.forced, session.start, ...",
+    )
 
 
 class AccessEventOut(Out):
