@@ -55,7 +55,6 @@ from .occupancy import (
     trend,
     utc_param,
 )
-from .reports.facts import Facts, Key
 from .reports.totals import facts_until
 
 MIN_COUNT = 3
@@ -140,19 +139,6 @@ def _booked_now(
     return set(rows)
 
 
-def _month_facts(
-    resources: dict[int, Resource],
-    lo: dt.datetime,
-    hi: dt.datetime,
-    now: dt.datetime,
-    zone: ZoneInfo,
-) -> dict[Key, Facts]:
-    """This month's facts per (company, resource), up to `hi`; `visit_days` marks the days
-    (bit n-1: day n) on which a company used or booked the resource."""
-    first = lo.astimezone(zone).date()
-    return facts_until(first, hi, zone=zone, now=now, resources=resources, by_day=True)
-
-
 @dataclass(frozen=True)
 class _TenantFacts:
     sector: str
@@ -209,7 +195,13 @@ def public_stats(
     is_open = building_open(session, now, zone)
     running = _open_sessions(session, ids, now) if is_open and ids else set()
     booked_now = _booked_now(session, ids, now, lookback) if is_open and ids else set()
-    facts = _month_facts(resources, lo, hi, now, zone) if units and hi > lo else {}
+    # The month's facts up to now, a day's visits marked per day (bit n-1: day n).
+    first_day = lo.astimezone(zone).date()
+    facts = (
+        facts_until(first_day, hi, zone=zone, now=now, resources=resources, by_day=True)
+        if units and hi > lo
+        else {}
+    )
     by_id = {u.id: u for u in units}
     machine_s: dict[int, float] = defaultdict(float)
     room_s: dict[int, float] = defaultdict(float)

@@ -64,13 +64,14 @@ class _Scope:
     period: Period
     now: dt.datetime
     resources: dict[int, Resource]
-    #: per-resource facts, decided here in Python by the quota's own functions and
-    #: handed to SQL as id lists, so no query groups by resource unless asked to
-    billed_by_booking: list[int]
-    billed_by_session: list[int]
-    measured: list[int]  # a machine device reports its sessions
-    guarded: list[int]  # a no-show means something there
-    required: list[int]  # may only be used with a booking
+    #: the rules of each resource, decided by the quota's own functions and applied to
+    #: its facts in `_fold`
+    billed_by_booking: set[int]
+    billed_by_session: set[int]
+    measured: set[int]  # a machine device reports its sessions
+    guarded: set[int]  # a no-show means something there
+    required: set[int]  # may only be used with a booking
+    doors: dict[str, int | None]  # door devices and the resource each guards (None: entrance)
 
     def row(self, rows: dict[str, UsageRow], value: Any) -> UsageRow:
         key = _group_key(self.group_by, value)
@@ -100,14 +101,13 @@ def _scope(
 ) -> _Scope:
     limited_to = _check(actor, group_by, tenant_id)
     resources = {r.id: r for r in db.session.scalars(select(Resource))}
-    devices = db.session.execute(
-        select(Device.resource_id, Device.kind).where(Device.resource_id.is_not(None))
-    ).all()
-    measured = {rid for rid, kind in devices if kind == DeviceKind.MACHINE}
-    guarded = {rid for rid, _kind in devices} | {
+    devices = db.session.execute(select(Device.id, Device.resource_id, Device.kind)).all()
+    with_resource = [(rid, kind) for _id, rid, kind in devices if rid is not None]
+    measured = {rid for rid, kind in with_resource if kind == DeviceKind.MACHINE}
+    guarded = {rid for rid, _kind in with_resource} | {
         rid for rid, r in resources.items() if r.checkin_required
     }
-    by_booking = [rid for rid, r in resources.items() if billed_by_booking(r)]
+    by_booking = {rid for rid, r in resources.items() if billed_by_booking(r)}
     return _Scope(
         tenant_id=limited_to,
         group_by=group_by,
@@ -115,10 +115,11 @@ def _scope(
         now=now,
         resources=resources,
         billed_by_booking=by_booking,
-        billed_by_session=[rid for rid in resources if rid not in set(by_booking)],
-        measured=sorted(measured),
-        guarded=sorted(guarded),
-        required=[rid for rid, r in resources.items() if r.booking_required_for_use],
+        billed_by_session=set(resources) - by_booking,
+        measured=measured,
+        guarded=guarded,
+        required={rid for rid, r in resources.items() if r.booking_required_for_use},
+        doors={did: rid for did, rid, kind in devices if kind == DeviceKind.DOOR},
     )
 
 
@@ -142,7 +143,7 @@ def usage_report(
     found: dict[str, UsageRow] = {}
     stored_days = 0
     shows_entries = actor.is_manager or (actor.is_tenant_admin and group_by != "member")
-    doors = _door_ids(scope) if shows_entries else {}
+    doors = scope.doors if shows_entries else {}
     if group_by == "member":  # the stored totals know companies, not people
         facts = live_facts(
             period,
@@ -208,8 +209,8 @@ def usage_report(
 
 def _fold(scope: _Scope, rows: dict[str, UsageRow], facts: dict[Key, Facts]) -> None:
     """Apply each resource's rules to its facts and add them to the row of their group."""
-    by_booking, by_session = set(scope.billed_by_booking), set(scope.billed_by_session)
-    measured, guarded, required = set(scope.measured), set(scope.guarded), set(scope.required)
+    by_booking, by_session = scope.billed_by_booking, scope.billed_by_session
+    measured, guarded, required = scope.measured, scope.guarded, scope.required
     for (who, resource_id), part in facts.items():
         if not part.counts:
             continue
@@ -232,13 +233,6 @@ def _fold(scope: _Scope, rows: dict[str, UsageRow], facts: dict[Key, Facts]) -> 
         row.idle_s += part.idle_s
         row.machine_reported = row.machine_reported or part.reported > 0
         row.sessions += part.sessions
-
-
-def _door_ids(scope: _Scope) -> dict[str, int | None]:
-    rows = db.session.execute(
-        select(Device.id, Device.resource_id).where(Device.kind == DeviceKind.DOOR)
-    )
-    return {device_id: resource_id for device_id, resource_id in rows}
 
 
 def _fold_entries(
